@@ -1,0 +1,40 @@
+#pragma once
+// The library never prints on its own: every message goes through one sink, stderr by default.
+// The CLI and the Python module install their own (progress bars, notebook output).
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace yolo {
+
+enum class LogLevel { Debug, Info, Warning, Error };
+
+using LogSink = std::function<void(LogLevel, std::string_view)>;
+
+/// Replaces the sink; an empty function restores the default (stderr, Info and above).
+void set_log_sink(LogSink sink);
+/// Messages below this level are dropped before formatting reaches the sink.
+void set_log_level(LogLevel level);
+LogLevel log_level();
+void log_message(LogLevel level, std::string_view message);
+
+template <typename... Args>
+void log_debug(fmt::format_string<Args...> f, Args&&... args) {
+  if (log_level() <= LogLevel::Debug) log_message(LogLevel::Debug, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void log_info(fmt::format_string<Args...> f, Args&&... args) {
+  if (log_level() <= LogLevel::Info) log_message(LogLevel::Info, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void log_warning(fmt::format_string<Args...> f, Args&&... args) {
+  log_message(LogLevel::Warning, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void log_error(fmt::format_string<Args...> f, Args&&... args) {
+  log_message(LogLevel::Error, fmt::format(f, std::forward<Args>(args)...));
+}
+
+}  // namespace yolo

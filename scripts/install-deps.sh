@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages yolocpp builds and tests against. Safe to re-run.
+set -euo pipefail
+pkgs=(
+  build-essential cmake ninja-build pkg-config
+  libtorch-dev libopencv-dev libyaml-cpp-dev libfmt-dev catch2
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-torch
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

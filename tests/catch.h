@@ -1,0 +1,17 @@
+#pragma once
+// One include for Catch2 2.x (Debian 12) and 3.x (the GPU machine).
+#if __has_include(<catch2/catch_test_macros.hpp>)
+#include <catch2/catch_approx.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+using Catch::Approx;
+#else
+#include <catch2/catch.hpp>
+#endif
+#include <string>
+
+namespace yolo::test {
+/// Folder of the small fixtures copied into tests/data.
+inline std::string data_dir() { return YOLO_TEST_DATA_DIR; }
+inline std::string data_path(const std::string& rel) { return data_dir() + "/" + rel; }
+}  // namespace yolo::test
