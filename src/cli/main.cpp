@@ -1,8 +1,164 @@
-// The `yolo` command line: `yolo [task] mode key=value ...`, as Ultralytics' CLI.
+// The `yolo` command line, with Ultralytics' syntax: `yolo [TASK] MODE key=value ...`.
+//   yolo detect train data=coco8.yaml model=yolov8n.yaml epochs=100 imgsz=640
+//   yolo detect val model=runs/detect/train/weights/best.pt data=coco8.yaml
+//   yolo detect predict model=best.pt source=images/
+//   yolo info model=yolov8n.yaml nc=10
+//   yolo detect dataset data=coco8.yaml save_batches=2
+#include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <optional>
+#include <string>
+#include <vector>
 
-int main(int, char**) {
-  std::fprintf(stderr, "error: the yolo CLI is being assembled\n");
-  return 2;
+#include "yolo/data/dataset_yaml.h"
+#include "yolo/data/preview.h"
+#include "yolo/model.h"
+#include "yolo/nn/model.h"
+#include "yolo/utils/error.h"
+#include "yolo/utils/log.h"
+#include "yolo/utils/suggest.h"
+#include "yolo/version.h"
+
+namespace {
+
+const std::vector<std::string> kTasks{"detect", "classify"};
+const std::vector<std::string> kModes{"train", "val", "predict", "info", "dataset"};
+
+constexpr const char* kHelp = R"(Usage: yolo [TASK] MODE [key=value ...]
+
+  TASK  detect (default) or classify
+  MODE  train, val, predict, info, dataset
+  ARGS  any Ultralytics argument as key=value, e.g. epochs=100 imgsz=640 device=cpu
+
+Examples:
+  yolo detect train data=coco8.yaml model=yolov8n.yaml epochs=10 imgsz=640
+  yolo train data=coco8.yaml model=yolov8n.pt epochs=10        (task taken from the model)
+  yolo detect val model=runs/detect/train/weights/best.pt data=coco8.yaml
+  yolo detect predict model=yolov8n.pt source=path/to/images conf=0.25
+  yolo info model=yolov8s.yaml nc=10
+  yolo detect dataset data=coco8.yaml save_batches=2            (check labels and augmentation)
+  yolo version
+)";
+
+struct Command {
+  std::string task, mode;
+  std::vector<std::string> arguments;  // key=value tokens
+};
+
+Command parse_command_line(int argc, char** argv) {
+  Command command;
+  for (int i = 1; i < argc; ++i) {
+    const std::string token = argv[i];
+    if (token.find('=') != std::string::npos) {
+      command.arguments.push_back(token);
+    } else if (std::find(kTasks.begin(), kTasks.end(), token) != kTasks.end() && command.task.empty()) {
+      command.task = token;
+    } else if (std::find(kModes.begin(), kModes.end(), token) != kModes.end() && command.mode.empty()) {
+      command.mode = token;
+    } else if (yolo::TrainArgs::is_bool_key(token)) {
+      command.arguments.push_back(token + "=True");  // a bare boolean key means True, as in Ultralytics
+    } else {
+      std::vector<std::string> words = kModes;
+      words.insert(words.end(), kTasks.begin(), kTasks.end());
+      YOLO_FAIL("'{}' is not a valid task, mode or key=value argument.{} See 'yolo help'.", token,
+                yolo::did_you_mean(token, words));
+    }
+  }
+  YOLO_CHECK(!command.mode.empty(), "'mode' is missing. Valid modes are {}. See 'yolo help'.",
+             fmt::join(kModes, ", "));
+  return command;
+}
+
+/// Pulls `key=value` out of the argument list (for keys that only one mode understands).
+std::optional<std::string> take_argument(std::vector<std::string>& arguments, const std::string& key) {
+  for (auto it = arguments.begin(); it != arguments.end(); ++it) {
+    if (it->rfind(key + "=", 0) == 0) {
+      auto value = it->substr(key.size() + 1);
+      arguments.erase(it);
+      return value;
+    }
+  }
+  return std::nullopt;
+}
+
+int run_info(Command& command) {
+  const auto nc = take_argument(command.arguments, "nc");
+  auto args = yolo::TrainArgs::from_strings(command.arguments);
+  const std::string model = args.model().empty() ? "yolov8n.yaml" : args.model();
+  std::optional<int64_t> nc_value;
+  if (nc) nc_value = std::stoll(*nc);
+  if (nc_value || model.find(".pt") == std::string::npos) {
+    yolo::nn::YoloModel net(yolo::nn::load_model_spec(model, nc_value));
+    std::printf("%s\n", yolo::nn::format_info(*net, args.imgsz()).c_str());
+  } else {
+    std::printf("%s\n", yolo::Model(model).info().c_str());
+  }
+  return 0;
+}
+
+int run_dataset(Command& command) {
+  auto args = yolo::TrainArgs::from_strings(command.arguments);
+  YOLO_CHECK(!args.data().empty(), "dataset mode needs data=path/to/data.yaml");
+  const auto written = yolo::data::preview_dataset(args.data(), args.datasets_dir(), args.imgsz(),
+                                                   args.save_batches() > 0 ? args.save_batches() : 1,
+                                                   args.project().empty() ? "runs/detect/dataset" : args.project());
+  for (const auto& path : written) std::printf("%s\n", path.c_str());
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "help" || std::string(argv[1]) == "--help" ||
+      std::string(argv[1]) == "-h") {
+    std::printf("%s", kHelp);
+    return argc < 2 ? 1 : 0;
+  }
+  if (std::string(argv[1]) == "version" || std::string(argv[1]) == "--version") {
+    std::printf("yolocpp %s\n", YOLO_VERSION_STRING);
+    return 0;
+  }
+  auto command = parse_command_line(argc, argv);
+  YOLO_CHECK(command.task.empty() || command.task == "detect",
+             "task={} is not available yet: yolocpp trains and runs detection models (task=detect)", command.task);
+  if (command.mode == "info") return run_info(command);
+  if (command.mode == "dataset") return run_dataset(command);
+
+  auto args = yolo::TrainArgs::from_strings(command.arguments);
+  args.mode(command.mode);
+  std::string model = args.model();
+  if (model.empty()) {
+    YOLO_CHECK(command.mode == "train", "{} needs a model: model=path/to/best.pt", command.mode);
+    model = "yolov8n.yaml";
+    yolo::log_warning("'model' argument is missing. Using default 'model={}'.", model);
+  }
+  yolo::Model net(model);
+  if (command.mode == "train") {
+    auto results = net.train(args);
+    std::printf("mAP50-95 %.4f  mAP50 %.4f  (%s)\n", results.metrics.map50_95, results.metrics.map50,
+                results.save_dir.c_str());
+  } else if (command.mode == "val") {
+    auto results = net.val(args);
+    std::printf("mAP50-95 %.4f  mAP50 %.4f\n", results.map50_95, results.map50);
+  } else if (command.mode == "predict") {
+    // The CLI saves annotated images by default, as Ultralytics' CLI does; the APIs do not.
+    auto predictions = net.predict(args.source(), args);
+    size_t boxes = 0;
+    for (const auto& p : predictions) boxes += p.boxes.size();
+    std::printf("%zu images, %zu detections\n", predictions.size(), boxes);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const yolo::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 3;
+  }
 }

@@ -9,7 +9,9 @@
 
 namespace yolo {
 
-enum class LogLevel { Debug, Info, Warning, Error };
+/// Progress messages are live status lines (a training progress bar): a sink may redraw them in
+/// place; one that ends with '\n' is final and should be kept, as in a non-terminal log.
+enum class LogLevel { Debug, Progress, Info, Warning, Error };
 
 using LogSink = std::function<void(LogLevel, std::string_view)>;
 
@@ -24,6 +26,9 @@ template <typename... Args>
 void log_debug(fmt::format_string<Args...> f, Args&&... args) {
   if (log_level() <= LogLevel::Debug) log_message(LogLevel::Debug, fmt::format(f, std::forward<Args>(args)...));
 }
+/// A live status line; `final` keeps it (the last update of a progress bar).
+void log_progress(std::string_view line, bool final);
+
 template <typename... Args>
 void log_info(fmt::format_string<Args...> f, Args&&... args) {
   if (log_level() <= LogLevel::Info) log_message(LogLevel::Info, fmt::format(f, std::forward<Args>(args)...));

@@ -1,0 +1,29 @@
+#pragma once
+// Device selection as Ultralytics' select_device, and the few device-specific calls the loops need.
+// Everything else in the engine is device-generic: tensors follow the model's device.
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+namespace yolo::engine {
+
+/// The devices a `device=` string asks for.
+struct DeviceChoice {
+  torch::Device primary{torch::kCPU};
+  std::vector<torch::Device> all;  ///< more than one: a distributed run (one process per device)
+  std::string description;         ///< e.g. "CPU (2 cores)" or "CUDA:0 (NVIDIA H100, 80GB)"
+};
+
+/// "" → first CUDA GPU, else MPS, else CPU; "cpu"; "0" / "cuda:1" / "0,1"; "-1" → the idlest GPU;
+/// "mps". A device that does not exist is an error that lists what is available.
+DeviceChoice select_device(const std::string& device);
+
+/// Autocast is used on CUDA only; bf16 where the GPU supports it, fp16 with a loss scaler otherwise.
+bool amp_supported(const torch::Device& device);
+/// Bytes of accelerator memory reserved by this process (0 on CPU), for the progress line.
+double memory_reserved_gb(const torch::Device& device);
+/// Waits for queued work on the device (no-op on CPU), so that timings are honest.
+void synchronize(const torch::Device& device);
+
+}  // namespace yolo::engine

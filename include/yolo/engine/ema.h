@@ -1,0 +1,34 @@
+#pragma once
+// Exponential moving average of model weights, as Ultralytics' ModelEMA: the EMA copy is what is
+// validated and saved.
+#include <memory>
+
+#include <torch/torch.h>
+
+namespace yolo::engine {
+
+class ModelEma {
+ public:
+  /// `copy` is a separate instance of the same architecture; it receives the model's weights now.
+  ModelEma(std::shared_ptr<torch::nn::Module> copy, const torch::nn::Module& model, double decay = 0.9999,
+           double tau = 2000, int64_t updates = 0);
+
+  /// One step: ema = d * ema + (1 - d) * model for every floating-point parameter and buffer,
+  /// with d = decay * (1 - exp(-updates / tau)) ramping up over the first updates.
+  void update(const torch::nn::Module& model);
+
+  torch::nn::Module& module() { return *ema_; }
+  std::shared_ptr<torch::nn::Module> shared() { return ema_; }
+  int64_t updates() const { return updates_; }
+  void set_updates(int64_t updates) { updates_ = updates; }
+
+ private:
+  std::shared_ptr<torch::nn::Module> ema_;
+  double decay_, tau_;
+  int64_t updates_;
+};
+
+/// Parameters then buffers of a module, in registration order: the tensors that EMA and checkpoints follow.
+std::vector<torch::Tensor> state_tensors(const torch::nn::Module& module);
+
+}  // namespace yolo::engine

@@ -1,0 +1,36 @@
+#pragma once
+// Optimizer construction and learning-rate schedule with Ultralytics' formulas.
+#include <memory>
+#include <string>
+
+#include <torch/torch.h>
+
+namespace yolo::engine {
+
+struct OptimizerOptions {
+  std::string name = "auto";  ///< auto, SGD, Adam, AdamW, RMSProp
+  double lr0 = 0.01, momentum = 0.937, weight_decay = 5e-4;  ///< weight_decay already scaled by batch
+  int64_t iterations = 0;     ///< total optimizer iterations, for `auto`
+  int64_t nc = 80;            ///< for `auto`'s learning rate
+};
+
+/// What `auto` resolved to, and the optimizer with three parameter groups as Ultralytics orders them:
+/// group 0 biases (no decay), group 1 weights (decay), group 2 normalisation weights (no decay).
+struct BuiltOptimizer {
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::string name;
+  double lr = 0, momentum = 0;
+  bool uses_momentum_key = false;  ///< SGD/RMSProp have a momentum that warmup ramps; Adam's betas do not
+};
+
+BuiltOptimizer build_optimizer(torch::nn::Module& model, const OptimizerOptions& options);
+
+/// Learning-rate factor of an epoch: linear from 1 to lrf, or a cosine ramp (cos_lr).
+double lr_factor(double epoch, int64_t epochs, double lrf, bool cosine);
+
+/// Reads and writes a group's learning rate and momentum whatever the optimizer type.
+double group_lr(torch::optim::OptimizerParamGroup& group);
+void set_group_lr(torch::optim::OptimizerParamGroup& group, double lr);
+void set_group_momentum(torch::optim::OptimizerParamGroup& group, double momentum);
+
+}  // namespace yolo::engine

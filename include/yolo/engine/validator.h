@@ -1,0 +1,50 @@
+#pragma once
+// Detection validation: letterboxed rect batches through the model, NMS, matching at IoU 0.50:0.95,
+// the Ultralytics table. Used by training every epoch (on the EMA weights) and by `val` mode.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "yolo/config/args.h"
+#include "yolo/engine/results.h"
+#include "yolo/nn/model.h"
+
+namespace yolo::data {
+class DataLoader;
+}
+namespace yolo::loss {
+class DetectionLoss;
+}
+
+namespace yolo::engine {
+
+struct ValidatorOptions {
+  double conf = 0.001, iou = 0.7;
+  int64_t max_det = 300;
+  bool agnostic_nms = false;
+  bool single_cls = false;
+  bool half = false;
+  bool verbose = true;  ///< print one row per class after the `all` row
+  std::vector<std::string> names;
+};
+
+class DetectionValidator {
+ public:
+  DetectionValidator(std::shared_ptr<data::DataLoader> loader, ValidatorOptions options);
+  /// Runs the whole split through `model` (in eval mode) on `device`; with `loss`, also the val losses.
+  ValResults run(nn::YoloModel& model, const torch::Device& device, const loss::DetectionLoss* loss = nullptr);
+
+ private:
+  std::shared_ptr<data::DataLoader> loader_;
+  ValidatorOptions options_;
+};
+
+/// `val` mode: the split `args.split()` of `args.data()` through `model`, printing the table.
+ValResults validate_detector(nn::YoloModel model, const ValArgs& args);
+
+/// The validation loader for a split, as training and `val` build it (rect batches, letterbox, pad 0.5).
+std::shared_ptr<data::DataLoader> make_val_loader(const std::vector<std::string>& sources,
+                                                  const std::vector<std::string>& names, const TrainArgs& args,
+                                                  int64_t batch_size, int64_t stride, bool pin_memory);
+
+}  // namespace yolo::engine

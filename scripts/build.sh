@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Configures and builds yolocpp into build/ (Ninja, Release). Re-running rebuilds only what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
+      -DPython3_EXECUTABLE=/usr/bin/python3 -DPYTHON_EXECUTABLE=/usr/bin/python3 "$@"
+cmake --build build -j "$(nproc)"

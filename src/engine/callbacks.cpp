@@ -1,0 +1,34 @@
+#include "yolo/engine/callbacks.h"
+
+#include <algorithm>
+
+#include "yolo/utils/suggest.h"
+#include "yolo/utils/error.h"
+
+namespace yolo {
+
+const std::vector<std::string>& callback_events() {
+  static const std::vector<std::string> events{
+      "on_pretrain_routine_start", "on_pretrain_routine_end", "on_train_start",  "on_train_epoch_start",
+      "on_train_batch_start",      "on_train_batch_end",      "on_train_epoch_end", "on_fit_epoch_end",
+      "on_model_save",             "on_train_end",            "on_val_start",    "on_val_end"};
+  return events;
+}
+
+void Callbacks::add(const std::string& event, TrainCallback callback) {
+  const auto& events = callback_events();
+  if (std::find(events.begin(), events.end(), event) == events.end()) {
+    YOLO_FAIL("'{}' is not a callback event{}. Events: {}", event, did_you_mean(event, events),
+              fmt::join(events, ", "));
+  }
+  callbacks_[event].push_back(std::move(callback));
+}
+
+void Callbacks::run(const std::string& event, TrainEvent& state) const {
+  auto it = callbacks_.find(event);
+  if (it == callbacks_.end()) return;
+  state.name = event;
+  for (const auto& callback : it->second) callback(state);
+}
+
+}  // namespace yolo

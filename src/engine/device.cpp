@@ -1,0 +1,101 @@
+#include "yolo/engine/device.h"
+
+#include <algorithm>
+#include <cctype>
+#include <thread>
+
+#include "yolo/utils/error.h"
+#include "yolo/utils/torch_compat.h"
+
+namespace yolo::engine {
+namespace {
+
+std::string lowercase_without_spaces(std::string s) {
+  s.erase(std::remove_if(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); }), s.end());
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (const char* prefix : {"cuda:", "cuda"}) {
+    const std::string p(prefix);
+    size_t pos;
+    while ((pos = s.find(p)) != std::string::npos) s.erase(pos, p.size());
+  }
+  return s;
+}
+
+std::string available_devices() {
+  const auto n = torch::cuda::device_count();
+  if (n == 0) return "this build sees no CUDA GPU: use device=cpu";
+  return fmt::format("available: device=cpu or CUDA devices 0..{}", n - 1);
+}
+
+bool is_mps_available() {
+#if YOLO_TORCH_VERSION_AT_LEAST(2, 0)
+  return torch::mps::is_available();
+#else
+  return false;
+#endif
+}
+
+std::string cpu_description() {
+  return fmt::format("CPU ({} cores)", std::max(1u, std::thread::hardware_concurrency()));
+}
+
+}  // namespace
+
+DeviceChoice select_device(const std::string& device) {
+  const std::string spec = lowercase_without_spaces(device);
+  DeviceChoice choice;
+  if (spec.empty()) {
+    if (torch::cuda::is_available()) return select_device("0");
+    if (is_mps_available()) return select_device("mps");
+    return select_device("cpu");
+  }
+  if (spec == "cpu") {
+    choice.primary = torch::kCPU;
+    choice.all = {choice.primary};
+    choice.description = cpu_description();
+    return choice;
+  }
+  if (spec == "mps") {
+    YOLO_CHECK(is_mps_available(), "device=mps requested but MPS is not available in this build; use device=cpu");
+    choice.primary = torch::Device(torch::kMPS);
+    choice.all = {choice.primary};
+    choice.description = "MPS";
+    return choice;
+  }
+  const auto n = static_cast<int64_t>(torch::cuda::device_count());
+  std::vector<int64_t> ids;
+  size_t start = 0;
+  while (start <= spec.size()) {
+    const size_t comma = std::min(spec.find(',', start), spec.size());
+    const std::string token = spec.substr(start, comma - start);
+    start = comma + 1;
+    if (token.empty()) continue;
+    YOLO_CHECK(std::all_of(token.begin(), token.end(), [](char c) { return std::isdigit(c) || c == '-'; }),
+               "device='{}' is not understood: use cpu, mps, a CUDA index like 0, a list like 0,1, or -1", device);
+    const int64_t id = std::stoll(token);
+    YOLO_CHECK(n > 0, "device='{}' asks for CUDA but {}", device, available_devices());
+    // -1 picks the idlest GPU; without a memory query in LibTorch, the highest index is the best guess.
+    const int64_t resolved = id == -1 ? n - 1 : id;
+    YOLO_CHECK(resolved >= 0 && resolved < n, "device='{}': CUDA device {} does not exist ({})", device, id,
+               available_devices());
+    ids.push_back(resolved);
+  }
+  YOLO_CHECK(!ids.empty(), "device='{}' names no device", device);
+  for (auto id : ids) choice.all.emplace_back(torch::kCUDA, static_cast<c10::DeviceIndex>(id));
+  choice.primary = choice.all.front();
+  choice.description = fmt::format("CUDA:{}", fmt::join(ids, ","));
+  return choice;
+}
+
+bool amp_supported(const torch::Device& device) { return device.is_cuda(); }
+
+double memory_reserved_gb(const torch::Device& device) {
+  (void)device;
+  return 0.0;  // LibTorch's C++ API exposes no allocator statistics without the CUDA headers.
+}
+
+void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+}  // namespace yolo::engine

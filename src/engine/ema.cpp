@@ -1,0 +1,39 @@
+#include "yolo/engine/ema.h"
+
+#include <cmath>
+
+#include "yolo/utils/error.h"
+
+namespace yolo::engine {
+
+std::vector<torch::Tensor> state_tensors(const torch::nn::Module& module) {
+  std::vector<torch::Tensor> tensors;
+  for (const auto& p : module.named_parameters()) tensors.push_back(p.value());
+  for (const auto& b : module.named_buffers()) tensors.push_back(b.value());
+  return tensors;
+}
+
+ModelEma::ModelEma(std::shared_ptr<torch::nn::Module> copy, const torch::nn::Module& model, double decay,
+                   double tau, int64_t updates)
+    : ema_(std::move(copy)), decay_(decay), tau_(tau), updates_(updates) {
+  torch::NoGradGuard no_grad;
+  auto dst = state_tensors(*ema_), src = state_tensors(model);
+  YOLO_CHECK(dst.size() == src.size(), "EMA copy has {} tensors, the model {}: not the same architecture",
+             dst.size(), src.size());
+  for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
+  for (auto& p : ema_->parameters()) p.set_requires_grad(false);
+  ema_->eval();
+}
+
+void ModelEma::update(const torch::nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  ++updates_;
+  const double d = decay_ * (1 - std::exp(-static_cast<double>(updates_) / tau_));
+  auto dst = state_tensors(*ema_), src = state_tensors(model);
+  for (size_t i = 0; i < dst.size(); ++i) {
+    if (!dst[i].is_floating_point()) continue;
+    dst[i].mul_(d).add_(src[i].detach(), 1 - d);
+  }
+}
+
+}  // namespace yolo::engine

@@ -1,0 +1,163 @@
+#include "yolo/engine/validator.h"
+
+#include <chrono>
+
+#include "yolo/data/dataset.h"
+#include "yolo/data/dataset_yaml.h"
+#include "yolo/data/loader.h"
+#include "yolo/engine/device.h"
+#include "yolo/loss/detection_loss.h"
+#include "yolo/metrics/det_metrics.h"
+#include "yolo/metrics/nms.h"
+#include "yolo/utils/boxes.h"
+#include "yolo/utils/error.h"
+#include "yolo/utils/log.h"
+
+namespace yolo::engine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+ValResults to_results(const metrics::DetectionMetrics& m, const std::vector<std::string>& names) {
+  ValResults r;
+  r.precision = m.precision, r.recall = m.recall, r.map50 = m.map50, r.map75 = m.map75;
+  r.map50_95 = m.map50_95, r.fitness = m.fitness;
+  for (const auto& c : m.per_class) {
+    ClassResult row;
+    row.class_id = static_cast<int>(c.class_id);
+    row.name = c.class_id < static_cast<int64_t>(names.size()) ? names[c.class_id] : std::to_string(c.class_id);
+    row.images = c.images, row.instances = c.instances;
+    row.precision = c.precision, row.recall = c.recall, row.map50 = c.map50, row.map50_95 = c.map50_95;
+    r.per_class.push_back(row);
+  }
+  return r;
+}
+
+}  // namespace
+
+DetectionValidator::DetectionValidator(std::shared_ptr<data::DataLoader> loader, ValidatorOptions options)
+    : loader_(std::move(loader)), options_(std::move(options)) {}
+
+ValResults DetectionValidator::run(nn::YoloModel& model, const torch::Device& device, const loss::DetectionLoss* loss) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model->is_training();
+  model->eval();
+  const auto nc = model->nc();
+  metrics::DetectionStats stats(nc);
+  metrics::NmsOptions nms;
+  nms.conf = options_.conf, nms.iou = options_.iou, nms.max_det = options_.max_det;
+  nms.agnostic = options_.single_cls || options_.agnostic_nms;
+  nms.multi_label = true;  // as Ultralytics' detection validator
+
+  torch::Tensor loss_sum = torch::zeros({3});
+  Speed total;
+  int64_t images = 0, batches = 0;
+  loader_->set_epoch(0);
+  while (auto batch = loader_->next()) {
+    auto t0 = Clock::now();
+    auto x = batch->images.to(device, /*non_blocking=*/true).to(torch::kFloat32).div_(255);
+    if (options_.half && device.is_cuda()) x = x.to(torch::kHalf);
+    synchronize(device);
+    auto t1 = Clock::now();
+    auto raw = model->forward_raw(x);
+    auto prediction = model->detect_head()->decode(raw);
+    synchronize(device);
+    auto t2 = Clock::now();
+    if (loss) loss_sum += (*loss)(raw, batch->targets.to(device)).items.to(torch::kCPU);
+    auto t3 = Clock::now();
+    auto detections = metrics::non_max_suppression(prediction.to(torch::kFloat32), nms);
+    auto t4 = Clock::now();
+    total.preprocess += ms_since(t0) - ms_since(t1);
+    total.inference += std::chrono::duration<double, std::milli>(t2 - t1).count();
+    total.loss += std::chrono::duration<double, std::milli>(t3 - t2).count();
+    total.postprocess += std::chrono::duration<double, std::milli>(t4 - t3).count();
+
+    const auto input_h = x.size(2), input_w = x.size(3);
+    auto targets = batch->targets.to(torch::kCPU);
+    for (size_t si = 0; si < detections.size(); ++si) {
+      const auto& orig = batch->orig_shapes[si];
+      const auto& rp = batch->ratio_pad[si];
+      auto pred = detections[si].to(torch::kCPU).clone();
+      if (options_.single_cls) pred.select(1, 5).zero_();
+      auto pred_boxes = pred.narrow(1, 0, 4);
+      pred_boxes.copy_(metrics::scale_boxes({input_h, input_w}, pred_boxes, orig, rp));
+      auto mine = targets.select(1, 0) == static_cast<double>(si);
+      auto t = targets.index({mine});
+      torch::Tensor labels = torch::zeros({t.size(0), 5});
+      if (t.size(0) > 0) {
+        auto xyxy = boxes::xywh2xyxy(t.narrow(1, 2, 4)) *
+                    torch::tensor({input_w, input_h, input_w, input_h}, torch::kFloat32);
+        labels = torch::cat({t.narrow(1, 1, 1), metrics::scale_boxes({input_h, input_w}, xyxy, orig, rp)}, 1);
+      }
+      stats.add_image(pred, labels);
+      ++images;
+    }
+    ++batches;
+  }
+  YOLO_CHECK(images > 0, "validation saw no images: check the val split of the dataset");
+  auto computed = stats.compute();
+  auto results = to_results(computed, options_.names);
+  results.images = images;
+  results.instances = 0;
+  for (const auto& c : results.per_class) results.instances += c.instances;
+  if (loss && batches > 0) {
+    auto mean = loss_sum / static_cast<double>(batches);
+    for (int k = 0; k < 3; ++k) results.loss[k] = mean[k].item<double>();
+  }
+  results.speed = {total.preprocess / images, total.inference / images, total.loss / images,
+                   total.postprocess / images};
+  log_info("{}", metrics::format_metrics_table(computed, options_.names, images, results.instances,
+                                                 options_.verbose));
+  if (options_.verbose)
+    log_info("Speed: {:.1f}ms preprocess, {:.1f}ms inference, {:.1f}ms loss, {:.1f}ms postprocess per image",
+             results.speed.preprocess, results.speed.inference, results.speed.loss, results.speed.postprocess);
+  if (was_training) model->train();
+  return results;
+}
+
+std::shared_ptr<data::DataLoader> make_val_loader(const std::vector<std::string>& sources,
+                                                  const std::vector<std::string>& names, const TrainArgs& args,
+                                                  int64_t batch_size, int64_t stride, bool pin_memory) {
+  data::DatasetOptions o;
+  o.imgsz = args.imgsz();
+  o.augment = false;
+  o.rect = true;  // Ultralytics validates on rect batches
+  o.batch_size = batch_size;
+  o.stride = stride;
+  o.pad = 0.5;
+  o.cache = args.cache();
+  o.single_cls = args.single_cls();
+  o.classes = args.classes();
+  auto dataset = std::make_shared<data::DetectionDataset>(sources, names, o);
+  data::LoaderOptions lo;
+  lo.batch_size = batch_size;
+  lo.workers = args.workers();
+  lo.shuffle = false;
+  lo.seed = args.seed();
+  lo.pin_memory = pin_memory;
+  return std::make_shared<data::DataLoader>(dataset, lo);
+}
+
+ValResults validate_detector(nn::YoloModel model, const ValArgs& args) {
+  const auto device = select_device(args.device()).primary;
+  auto spec = data::load_data_spec(args.data(), args.datasets_dir());
+  YOLO_CHECK(model->nc() == static_cast<int64_t>(spec.names.size()),
+             "model has nc={} but {} has {} classes", model->nc(), args.data(), spec.names.size());
+  model->to(device);
+  const auto stride = std::max<int64_t>(32, static_cast<int64_t>(model->strides().back()));
+  const auto batch = std::max<int64_t>(1, static_cast<int64_t>(args.batch()));
+  auto loader = make_val_loader(spec.split(args.split()), spec.names, args, batch, stride, device.is_cuda());
+  ValidatorOptions o;
+  o.conf = args.conf() > 0 ? args.conf() : 0.001;
+  o.iou = args.iou(), o.max_det = args.max_det();
+  o.agnostic_nms = args.agnostic_nms(), o.single_cls = args.single_cls(), o.half = args.half();
+  o.names = spec.names;
+  o.verbose = true;
+  return DetectionValidator(loader, o).run(model, device);
+}
+
+}  // namespace yolo::engine

@@ -1,0 +1,174 @@
+#include "yolo/model.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <opencv2/core.hpp>
+
+#include "yolo/data/dataset_yaml.h"
+#include "yolo/engine/checkpointing.h"
+#include "yolo/engine/predictor.h"
+#include "yolo/engine/trainer.h"
+#include "yolo/engine/validator.h"
+#include "yolo/io/checkpoint.h"
+#include "yolo/nn/model.h"
+#include "yolo/utils/error.h"
+#include "yolo/utils/log.h"
+
+namespace yolo {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool is_checkpoint(const std::string& path) {
+  auto ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".pt" || ext == ".pth";
+}
+
+std::vector<std::string> numbered_names(int64_t nc) {
+  std::vector<std::string> names;
+  for (int64_t i = 0; i < nc; ++i) names.push_back(std::to_string(i));
+  return names;
+}
+
+/// Ultralytics' get_latest_run: the most recently written last*.pt under runs/.
+std::string latest_last_checkpoint() {
+  fs::path newest;
+  fs::file_time_type newest_time{};
+  if (fs::exists("runs")) {
+    for (const auto& entry : fs::recursive_directory_iterator("runs")) {
+      const auto name = entry.path().filename().string();
+      if (!entry.is_regular_file() || name.rfind("last", 0) != 0 || entry.path().extension() != ".pt") continue;
+      if (newest.empty() || entry.last_write_time() > newest_time) newest = entry.path(), newest_time = entry.last_write_time();
+    }
+  }
+  YOLO_CHECK(!newest.empty(), "resume=True found no runs/**/last.pt to resume: pass resume=path/to/last.pt");
+  return newest.string();
+}
+
+}  // namespace
+
+struct Model::State {
+  nn::YoloModel model{nullptr};
+  std::string source;
+  std::vector<std::string> names;
+  std::vector<std::pair<std::string, std::string>> train_args;  // from a checkpoint
+  bool has_weights = false;
+  Callbacks callbacks;
+};
+
+Model::Model(const std::string& model) : state_(std::make_shared<State>()) {
+  state_->source = model;
+  if (is_checkpoint(model)) {
+    auto loaded = engine::load_model_from_checkpoint(model);
+    state_->model = loaded.model;
+    state_->names = std::move(loaded.names);
+    state_->train_args = std::move(loaded.train_args);
+    state_->has_weights = true;
+  } else {
+    state_->model = nn::YoloModel(nn::load_model_spec(model));
+    state_->names = numbered_names(state_->model->nc());
+  }
+}
+
+Model& Model::load(const std::string& weights) {
+  auto checkpoint = io::load_checkpoint(weights);
+  auto report = nn::transfer_weights(state_->model, checkpoint.model_state());
+  log_info("Transferred {}/{} items from pretrained weights {}", report.transferred, report.total, weights);
+  YOLO_CHECK(report.transferred > 0,
+             "{}: no tensor matches this model by name and shape — is it a checkpoint of the same architecture?",
+             weights);
+  state_->has_weights = true;
+  return *this;
+}
+
+TrainResults Model::train(const TrainArgs& given) {
+  TrainArgs args = given;
+  auto& s = *state_;
+  if (!args.resume().empty() && args.resume() != "false") {
+    // Resume: the run's own arguments come back, except those Ultralytics lets a resume change.
+    const std::string path = args.resume() == "true" ? latest_last_checkpoint() : args.resume();
+    auto loaded = engine::load_model_from_checkpoint(path);
+    TrainArgs restored;
+    for (const auto& [key, value] : loaded.train_args) {
+      if (key == "save_dir") continue;
+      restored.set(key, value);
+    }
+    restored.resume(path).exist_ok(true);
+    const fs::path run_dir = fs::path(path).parent_path().parent_path();
+    restored.project(run_dir.parent_path().string()).name(run_dir.filename().string());
+    for (const auto& key : {"imgsz", "batch", "device", "workers", "close_mosaic"}) {
+      if (given.to_map().count(key) && given.get(key) != TrainArgs().get(key)) restored.set(key, given.get(key));
+    }
+    args = restored;
+    s.model = loaded.model;
+    s.names = loaded.names;
+  } else {
+    YOLO_CHECK(!args.data().empty(), "train needs a dataset: data=path/to/data.yaml");
+    if (args.pretrained() != "true" && args.pretrained() != "false" && !args.pretrained().empty()) load(args.pretrained());
+    auto data = data::load_data_spec(args.data(), args.datasets_dir());
+    const auto nc = static_cast<int64_t>(data.names.size());
+    // As Ultralytics' trainer: the model is built anew after seeding, with the dataset's classes,
+    // and any weights this Model holds are transferred into it.
+    torch::manual_seed(args.seed());
+    auto fresh = nn::YoloModel(nn::parse_model_spec(s.model->spec().yaml_text, s.model->spec().source, nc));
+    if (s.has_weights) {
+      auto report = nn::transfer_weights(fresh, nn::state_dict(s.model));
+      log_info("Transferred {}/{} items from pretrained weights", report.transferred, report.total);
+    }
+    s.model = fresh;
+    s.names = data.names;
+  }
+  auto results = engine::train_detector(s.model, args, s.callbacks);
+  if (fs::exists(results.best)) {
+    auto best = engine::load_model_from_checkpoint(results.best);
+    s.model = best.model;
+    s.train_args = best.train_args;
+    s.has_weights = true;
+  }
+  return results;
+}
+
+ValResults Model::val(const ValArgs& given) {
+  ValArgs args = given;
+  if (args.data().empty()) {
+    for (const auto& [key, value] : state_->train_args)
+      if (key == "data") args.data(value);
+    YOLO_CHECK(!args.data().empty(), "val needs a dataset: data=path/to/data.yaml");
+  }
+  return engine::validate_detector(state_->model, args);
+}
+
+PredictArgs Model::predict_defaults() {
+  PredictArgs args;
+  args.save(false).batch(1).conf(0.25).mode("predict");
+  return args;
+}
+
+std::vector<Prediction> Model::predict(const std::string& source) { return predict(source, predict_defaults()); }
+
+std::vector<Prediction> Model::predict(const std::string& source, const PredictArgs& args) {
+  return engine::Predictor(state_->model, args, state_->names).run(source);
+}
+
+std::vector<Prediction> Model::predict(const std::vector<cv::Mat>& images, const PredictArgs& args) {
+  return engine::Predictor(state_->model, args, state_->names).run(images);
+}
+
+std::string Model::info() const { return nn::format_info(*state_->model); }
+
+const std::vector<std::string>& Model::names() const { return state_->names; }
+
+const std::string& Model::task() const { return state_->model->task(); }
+
+const std::string& Model::source() const { return state_->source; }
+
+Model& Model::add_callback(const std::string& event, TrainCallback callback) {
+  state_->callbacks.add(event, std::move(callback));
+  return *this;
+}
+
+std::shared_ptr<nn::YoloModelImpl> Model::module() const { return state_->model.ptr(); }
+
+}  // namespace yolo
