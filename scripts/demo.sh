@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
-./build/yolo detect train data=tests/data/fdet8/data.yaml model=tests/data/yolov8n_fdet.pt \
+./build/yolo detect train data=tests/data/fdet/data.yaml model=tests/data/yolov8n_fdet.pt \
   epochs=3 imgsz=320 batch=8 workers=2 project=runs/demo name=train exist_ok=True plots=False

@@ -7,6 +7,10 @@
 using Catch::Approx;
 #else
 #include <catch2/catch.hpp>
+// Catch2 3 spells the substring matcher ContainsSubstring; give 2.x the same name.
+namespace Catch::Matchers {
+inline auto ContainsSubstring(const std::string& s) { return Contains(s); }
+}  // namespace Catch::Matchers
 #endif
 #include <string>
 

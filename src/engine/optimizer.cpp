@@ -59,7 +59,7 @@ BuiltOptimizer build_optimizer(torch::nn::Module& model, const OptimizerOptions&
   auto groups = split_parameters(model);
   const double lr = built.lr, momentum = built.momentum, decay = options.weight_decay;
   using namespace torch::optim;
-  auto group = [&](std::vector<torch::Tensor> params, std::unique_ptr<OptimizerOptions> o) {
+  auto group = [&](std::vector<torch::Tensor> params, std::unique_ptr<torch::optim::OptimizerOptions> o) {
     return OptimizerParamGroup(std::move(params), std::move(o));
   };
   std::vector<OptimizerParamGroup> param_groups;

@@ -148,6 +148,7 @@ class Trainer {
   int64_t last_opt_step_ = -1;
   double best_fitness_ = 0, fitness_ = 0, initial_lr_ = 0;
   bool has_best_ = false, stop_ = false;
+  bool interrupted_ = false;  // stopped mid-epoch: save last.pt, skip validation
   std::array<double, 3> epoch_loss_{0, 0, 0};
   ValResults metrics_;
   Clock::time_point train_start_;
@@ -341,6 +342,7 @@ void Trainer::train_epoch(int64_t epoch) {
     event.epoch = static_cast<int>(epoch), event.epochs = static_cast<int>(epochs_), event.batch = i - 1;
     event.train_loss = epoch_loss_;
     callbacks_.run("on_train_batch_end", event);
+    if (event.stop) stop_ = interrupted_ = true;  // e.g. Ctrl-C seen by the Python binding
     if (stop_) break;
   }
 }
@@ -378,7 +380,10 @@ TrainResults Trainer::run() {
     callbacks_.run("on_train_epoch_end", event);
 
     const bool final_epoch = epoch + 1 >= epochs_;
-    if (args_.val() || final_epoch || stopper.possible_stop || stop_) {
+    if (interrupted_) {
+      metrics_ = ValResults{};
+      fitness_ = -(epoch_loss_[0] + epoch_loss_[1] + epoch_loss_[2]);
+    } else if (args_.val() || final_epoch || stopper.possible_stop || stop_) {
       metrics_ = validate();
       fitness_ = metrics_.fitness;
     } else {
@@ -418,6 +423,11 @@ TrainResults Trainer::run() {
   results.last = (weights_dir_ / "last.pt").string();
   results.best = (weights_dir_ / "best.pt").string();
   results.epochs_completed = completed;
+  if (interrupted_) {  // keep last.pt resumable and skip the final validation
+    log_warning("Training interrupted; resume with resume={}", results.last);
+    results.metrics = metrics_;
+    return results;
+  }
   for (const auto& path : {results.last, results.best}) {
     if (fs::exists(path)) strip_checkpoint(path);
   }

@@ -1,0 +1,85 @@
+#pragma once
+// A detection dataset in Ultralytics' layout: verified labels, decoded images and the training
+// (mosaic, perspective, mixup, HSV, flips) or validation (letterbox) transforms.
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <opencv2/core.hpp>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "yolo/data/augment.h"
+#include "yolo/data/labels.h"
+#include "yolo/data/options.h"
+#include "yolo/data/rng.h"
+
+namespace yolo::data {
+
+/// One transformed image, ready to batch.
+struct Sample {
+  cv::Mat image;  // HWC uint8, BGR
+  std::vector<int64_t> cls;
+  std::vector<std::array<float, 4>> boxes;  // x1, y1, x2, y2 in pixels of `image`
+  bool to_rgb = true;                       // false when the `bgr` augmentation keeps BGR order
+  std::string path;
+  std::array<int64_t, 2> orig_shape{0, 0};      // (h, w) of the decoded file
+  std::array<double, 4> ratio_pad{1, 1, 0, 0};  // gain h, gain w, pad w (left), pad h (top)
+};
+
+/// get() and load_image() may be called from several threads at once; the rest configures the
+/// dataset and belongs between epochs.
+class DetectionDataset {
+ public:
+  /// Finds the images of `sources` (folders, .txt lists, files), verifies their labels against
+  /// `names` (cached next to the labels), applies single_cls / classes / fraction, and, with
+  /// cache=ram|disk, decodes the images once. Throws when no usable image remains.
+  DetectionDataset(const std::vector<std::string>& sources, const std::vector<std::string>& names, DatasetOptions opts);
+
+  size_t size() const { return labels_.size(); }
+  const ScanSummary& summary() const { return summary_; }
+  const std::vector<ImageLabels>& labels() const { return labels_; }
+  const std::vector<std::string>& names() const { return names_; }
+  const DatasetOptions& options() const { return opts_; }
+
+  /// The transformed sample `index`; every random draw comes from `rng`. Mosaic and MixUp take
+  /// their extra images from `mosaic_pool` (dataset indices) when it is given, else from the whole
+  /// dataset. Throws yolo::Error naming the file when an image cannot be read any more.
+  Sample get(size_t index, Rng& rng, const std::vector<size_t>& mosaic_pool = {}) const;
+
+  /// Turns mosaic and mixup off, as the trainer does for the last `close_mosaic` epochs. Call it
+  /// between epochs: after DataLoader::set_epoch(), before the first next().
+  void close_mosaic();
+  bool mosaic_enabled() const { return opts_.hyp.mosaic > 0; }
+
+  /// Letterbox shape (h, w) of rect batch `batch`, or {imgsz, imgsz} without rect.
+  std::array<int64_t, 2> batch_shape(size_t batch) const;
+  /// Ultralytics' buffer of recent images for mosaic: min(size, 8 batches, 1000).
+  size_t mosaic_buffer_length() const;
+
+  /// The image `index` decoded and resized so its long side is imgsz: (image, original (h, w)).
+  std::pair<std::shared_ptr<const cv::Mat>, std::array<int64_t, 2>> load_image(size_t index) const;
+
+ private:
+  Instances load_instances(size_t index) const;
+  Instances mosaic_or_letterbox(size_t index, Rng& rng, const std::vector<size_t>& pool) const;
+  cv::Mat decode(size_t index) const;
+  void set_rectangle();
+  void cache_images();
+
+  DatasetOptions opts_;
+  std::vector<std::string> names_;
+  std::vector<ImageLabels> labels_;
+  ScanSummary summary_;
+  std::vector<std::array<int64_t, 2>> batch_shapes_;  // rect only
+
+  // Decoded images: all of them with cache=ram, else the most recent ones (mosaic reuses them).
+  mutable std::mutex images_mutex_;
+  mutable std::unordered_map<size_t, std::shared_ptr<const cv::Mat>> images_;
+  mutable std::deque<size_t> image_order_;
+  size_t max_cached_images_ = 0;
+};
+
+}  // namespace yolo::data

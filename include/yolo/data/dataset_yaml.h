@@ -1,0 +1,27 @@
+#pragma once
+// Dataset YAML files in Ultralytics' layout: path, train, val, test, names, nc.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace yolo::data {
+
+/// A dataset YAML with every split resolved to absolute, existing paths.
+struct DataSpec {
+  std::string yaml_file;                      // absolute path of the YAML
+  std::string root;                           // the resolved `path`
+  std::vector<std::string> train, val, test;  // folders, .txt image lists or image files
+  std::vector<std::string> names;             // class names, index = class id
+  int64_t nc = 0;
+
+  /// The sources of "train", "val" or "test"; throws for any other name or an absent split.
+  const std::vector<std::string>& split(const std::string& name) const;
+};
+
+/// Reads and resolves a dataset YAML. A relative `path` is taken from the YAML's folder, and, when
+/// nothing exists there, from `datasets_dir`; no `path` means the YAML's folder. Split entries are
+/// relative to `path`. Throws yolo::Error naming the file and key at fault (missing train/val,
+/// nc != len(names), a split that does not exist).
+DataSpec load_data_spec(const std::string& yaml_path, const std::string& datasets_dir = "");
+
+}  // namespace yolo::data

@@ -1,0 +1,10 @@
+#pragma once
+// The pieces of the `yolo` Python module, one file per area.
+#include <pybind11/pybind11.h>
+
+namespace yolo::python {
+
+void bind_results(pybind11::module_& m);
+void bind_model(pybind11::module_& m);
+
+}  // namespace yolo::python

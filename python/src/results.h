@@ -1,0 +1,37 @@
+#pragma once
+// Python-side result types and their conversion from the C++ results.
+#include <array>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <pybind11/numpy.h>
+
+#include "yolo/engine/results.h"
+
+namespace yolo::python {
+
+struct PyBoxes {
+  pybind11::array_t<float> xyxy, conf, cls;
+};
+
+struct PyResults {
+  std::string path;
+  std::map<int, std::string> names;
+  PyBoxes boxes;
+  std::array<int, 2> orig_shape{0, 0};
+  std::string error;
+};
+
+struct PyMetrics {
+  std::map<std::string, double> results_dict;
+  std::string save_dir;
+  double fitness = 0;
+  std::map<std::string, double> speed;
+  std::map<std::string, std::map<std::string, double>> per_class;
+};
+
+PyMetrics to_python(const ValResults& results);
+PyResults to_python(const Prediction& prediction, const std::vector<std::string>& names);
+
+}  // namespace yolo::python

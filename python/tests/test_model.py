@@ -1,0 +1,94 @@
+import json
+
+import numpy as np
+import pytest
+
+import yolo
+
+
+def test_build_from_yaml_matches_reference_counts():
+    model = yolo.Model("yolov8n.yaml")
+    assert model.task == "detect"
+    assert len(model.names) == 80
+    assert "3,157,200 parameters" in model.info()
+
+
+def test_load_checkpoint_rebuilds_architecture_and_names(checkpoint):
+    model = yolo.Model(checkpoint)
+    assert model.names[0] == "tshirt" and model.names[9] == "boot"
+    assert "3,012,798 parameters" in model.info()
+
+
+def test_load_into_yaml_model_returns_the_model(checkpoint):
+    model = yolo.Model("yolov8n.yaml")
+    assert model.load(checkpoint) is model
+
+
+def test_unknown_keyword_names_it_and_suggests(data_dir):
+    model = yolo.Model("yolov8n.yaml")
+    with pytest.raises(TypeError, match=r"'epoch'.*epochs"):
+        model.train(data=str(data_dir / "fdet" / "data.yaml"), epoch=3)
+
+
+def test_ill_typed_value_is_a_yolo_error(data_dir):
+    model = yolo.Model("yolov8n.yaml")
+    with pytest.raises(yolo.Error, match="epochs"):
+        model.train(data=str(data_dir / "fdet" / "data.yaml"), epochs="abc")
+
+
+def test_missing_checkpoint_is_a_yolo_error(tmp_path):
+    with pytest.raises(yolo.Error, match="missing.pt"):
+        yolo.Model(str(tmp_path / "missing.pt"))
+
+
+def test_one_epoch_training_with_callback(data_dir, tmp_path):
+    model = yolo.Model("yolov8n.yaml")
+    seen = []
+    model.add_callback("on_fit_epoch_end", lambda event: seen.append(event))
+    metrics = model.train(data=str(data_dir / "fdet" / "data.yaml"), epochs=1, imgsz=64, batch=8, workers=1,
+                          project=str(tmp_path), name="run", plots=False)
+    assert set(metrics.results_dict) == {"metrics/precision(B)", "metrics/recall(B)", "metrics/mAP50(B)",
+                                         "metrics/mAP50-95(B)", "fitness"}
+    assert metrics.save_dir.endswith("run")
+    assert len(seen) == 1 and seen[0]["epoch"] == 0 and "metrics/mAP50(B)" in seen[0]["metrics"]
+    assert (tmp_path / "run" / "weights" / "last.pt").exists()
+    assert (tmp_path / "run" / "results.csv").read_text().startswith("epoch,time,train/box_loss")
+
+
+def test_callback_on_unknown_event_is_rejected():
+    with pytest.raises(yolo.Error, match="on_fit_epoch_end"):
+        yolo.Model("yolov8n.yaml").add_callback("on_fit_epoch_ends", lambda e: None)
+
+
+def test_val_metrics_match_reference(checkpoint, data_dir):
+    reference = json.loads((data_dir / "reference" / "val_metrics.json").read_text())
+    metrics = yolo.Model(checkpoint).val(data=str(data_dir / "fdet" / "data.yaml"), imgsz=640, batch=16,
+                                         conf=0.001, iou=0.7, workers=1)
+    assert metrics.results_dict["metrics/mAP50-95(B)"] == pytest.approx(reference["mAP50-95"], abs=0.005)
+    assert metrics.results_dict["metrics/mAP50(B)"] == pytest.approx(reference["mAP50"], abs=0.005)
+
+
+def _iou(a, b):
+    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
+    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
+    area = lambda r: (r[2] - r[0]) * (r[3] - r[1])
+    return inter / (area(a) + area(b) - inter)
+
+
+def test_predict_matches_reference(checkpoint, data_dir):
+    reference = json.loads((data_dir / "reference" / "predictions.json").read_text())["predictions"]
+    model = yolo.Model(checkpoint)
+    results = model.predict(str(data_dir / "fdet" / "images" / "val"), imgsz=640, conf=0.25, iou=0.7)
+    assert len(results) == len(reference)
+    for r in results:
+        key = "images/val/" + r.path.split("/")[-1]
+        expected = reference[key]
+        assert len(r.boxes) == len(expected), key
+        assert isinstance(r.boxes.xyxy, np.ndarray) and r.boxes.xyxy.shape == (len(expected), 4)
+        unmatched = list(range(len(expected)))
+        for box, conf, cls in zip(r.boxes.xyxy, r.boxes.conf, r.boxes.cls):
+            best = max(unmatched, key=lambda j: _iou(box, expected[j][:4]) if expected[j][5] == cls else -1)
+            assert expected[best][5] == cls and _iou(box, expected[best][:4]) >= 0.99, key
+            assert abs(conf - expected[best][4]) <= 1e-3, key
+            unmatched.remove(best)

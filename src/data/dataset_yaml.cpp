@@ -1,0 +1,118 @@
+#include "yolo/data/dataset_yaml.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <map>
+
+#include "yolo/utils/error.h"
+
+namespace fs = std::filesystem;
+
+namespace yolo::data {
+namespace {
+
+std::vector<std::string> resolve_split(const YAML::Node& node, const fs::path& root, const std::string& key,
+                                       const std::string& yaml_path) {
+  std::vector<std::string> entries;
+  if (!node || node.IsNull()) return entries;
+  if (node.IsSequence()) {
+    for (const auto& item : node) entries.push_back(item.as<std::string>());
+  } else {
+    YOLO_CHECK(node.IsScalar(), "{}: `{}` must be a path or a list of paths", yaml_path, key);
+    entries.push_back(node.as<std::string>());
+  }
+  std::vector<std::string> resolved;
+  for (const auto& entry : entries) {
+    fs::path p = fs::path(entry).is_absolute() ? fs::path(entry) : root / entry;
+    // Older Ultralytics YAMLs wrote splits as "../images/train" relative to `path`'s parent.
+    if (!fs::exists(p) && entry.rfind("../", 0) == 0) p = root / entry.substr(3);
+    YOLO_CHECK(fs::exists(p), "{}: {}: {} does not exist (resolved against path: {})", yaml_path, key, p.string(),
+               root.string());
+    resolved.push_back(fs::weakly_canonical(p).string());
+  }
+  return resolved;
+}
+
+std::vector<std::string> read_names(const YAML::Node& node, const std::string& yaml_path) {
+  std::vector<std::string> names;
+  if (node.IsSequence()) {
+    for (const auto& n : node) names.push_back(n.as<std::string>());
+  } else if (node.IsMap()) {
+    // {id: name}: ids must cover 0..n-1, in any order.
+    std::map<int64_t, std::string> by_id;
+    for (const auto& kv : node) by_id[kv.first.as<int64_t>()] = kv.second.as<std::string>();
+    int64_t expected = 0;
+    for (const auto& [id, name] : by_id) {
+      YOLO_CHECK(id == expected, "{}: names: class ids must run 0..{} without gaps, id {} is missing", yaml_path,
+                 by_id.size() - 1, expected);
+      names.push_back(name);
+      ++expected;
+    }
+  } else {
+    YOLO_FAIL("{}: names must be a list or a {{id: name}} map", yaml_path);
+  }
+  return names;
+}
+
+}  // namespace
+
+const std::vector<std::string>& DataSpec::split(const std::string& name) const {
+  const std::vector<std::string>* s = name == "train"  ? &train
+                                      : name == "val"  ? &val
+                                      : name == "test" ? &test
+                                                       : nullptr;
+  YOLO_CHECK(s, "unknown split '{}': use train, val or test", name);
+  YOLO_CHECK(!s->empty(), "{}: the dataset has no `{}` split", yaml_file, name);
+  return *s;
+}
+
+DataSpec load_data_spec(const std::string& yaml_path, const std::string& datasets_dir) {
+  YOLO_CHECK(fs::is_regular_file(yaml_path), "dataset YAML {} does not exist", yaml_path);
+  YAML::Node doc;
+  try {
+    doc = YAML::LoadFile(yaml_path);
+  } catch (const YAML::Exception& e) {
+    YOLO_FAIL("{}: not valid YAML: {}", yaml_path, e.what());
+  }
+  YOLO_CHECK(doc.IsMap(), "{}: expected a mapping with train, val and names", yaml_path);
+  DataSpec spec;
+  const fs::path yaml_abs = fs::absolute(yaml_path);
+  spec.yaml_file = yaml_abs.string();
+  const fs::path yaml_dir = yaml_abs.parent_path();
+
+  fs::path root = yaml_dir;
+  if (doc["path"] && !doc["path"].IsNull()) {
+    const fs::path given = doc["path"].as<std::string>();
+    root = given.is_absolute() ? given : yaml_dir / given;
+    if (!fs::exists(root) && !given.is_absolute() && !datasets_dir.empty()) root = fs::path(datasets_dir) / given;
+    YOLO_CHECK(fs::exists(root), "{}: path: {} does not exist (looked in the YAML's folder{})", yaml_path,
+               given.string(), datasets_dir.empty() ? "" : " and in datasets_dir=" + datasets_dir);
+  }
+  spec.root = fs::weakly_canonical(root).string();
+
+  for (const char* key : {"train", "val"})
+    YOLO_CHECK(doc[key] && !doc[key].IsNull(), "{}: the `{}:` key is missing", yaml_path, key);
+  spec.train = resolve_split(doc["train"], root, "train", yaml_path);
+  spec.val = resolve_split(doc["val"], root, "val", yaml_path);
+  spec.test = resolve_split(doc["test"], root, "test", yaml_path);
+
+  const bool has_nc = doc["nc"] && !doc["nc"].IsNull();
+  if (doc["names"] && !doc["names"].IsNull()) {
+    spec.names = read_names(doc["names"], yaml_path);
+    if (has_nc) {
+      const auto nc = doc["nc"].as<int64_t>();
+      YOLO_CHECK(nc == static_cast<int64_t>(spec.names.size()),
+                 "{}: nc: {} does not match the {} entries of names: fix one of them", yaml_path, nc,
+                 spec.names.size());
+    }
+  } else {
+    YOLO_CHECK(has_nc, "{}: give `names:` (a list or an {{id: name}} map) or at least `nc:`", yaml_path);
+    for (int64_t i = 0; i < doc["nc"].as<int64_t>(); ++i) spec.names.push_back("class" + std::to_string(i));
+  }
+  spec.nc = static_cast<int64_t>(spec.names.size());
+  YOLO_CHECK(spec.nc > 0, "{}: names is empty", yaml_path);
+  return spec;
+}
+
+}  // namespace yolo::data

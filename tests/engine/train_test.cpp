@@ -1,0 +1,104 @@
+// End-to-end training: run folder contents, fine-tuning accuracy, and exact resume after SIGKILL.
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "catch.h"
+#include "yolo/io/checkpoint.h"
+#include "yolo/model.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string fixture_data() { return yolo::test::data_path("fdet/data.yaml"); }
+
+fs::path fresh_dir(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("yolo_train_test_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::vector<std::string> read_lines(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("training from scratch writes Ultralytics' run folder", "[engine][train]") {
+  const auto project = fresh_dir("scratch");
+  auto results = yolo::Model("yolov8n.yaml")
+                     .train(yolo::TrainArgs().data(fixture_data()).epochs(2).imgsz(128).batch(8).workers(2)
+                                .project(project.string()).name("train").plots(false));
+  const fs::path run = results.save_dir;
+  CHECK(run == project / "train");
+  CHECK(results.epochs_completed == 2);
+  CHECK(fs::exists(run / "args.yaml"));
+  const auto csv = read_lines(run / "results.csv");
+  REQUIRE(csv.size() == 3);
+  CHECK(csv[0] ==
+        "epoch,time,train/box_loss,train/cls_loss,train/dfl_loss,metrics/precision(B),metrics/recall(B),"
+        "metrics/mAP50(B),metrics/mAP50-95(B),val/box_loss,val/cls_loss,val/dfl_loss,lr/pg0,lr/pg1,lr/pg2");
+  CHECK(csv[1].rfind("1,", 0) == 0);
+  CHECK(csv[2].rfind("2,", 0) == 0);
+  for (const auto* name : {"last.pt", "best.pt"}) {
+    const auto checkpoint = yolo::io::load_checkpoint((run / "weights" / name).string());
+    CHECK(checkpoint.model_state().size() > 300);
+    CHECK(checkpoint.epoch() == -1);  // the final, stripped form
+  }
+  // A second run with the same name goes to train2, as Ultralytics.
+  auto again = yolo::Model("yolov8n.yaml")
+                   .train(yolo::TrainArgs().data(fixture_data()).epochs(1).imgsz(64).batch(8).workers(1)
+                              .project(project.string()).name("train").val(false));
+  CHECK(fs::path(again.save_dir) == project / "train2");
+  fs::remove_all(project);
+}
+
+TEST_CASE("fine-tuning the reference checkpoint keeps its accuracy", "[engine][train]") {
+  const auto project = fresh_dir("finetune");
+  yolo::Model model(yolo::test::data_path("yolov8n_fdet.pt"));
+  auto results = model.train(yolo::TrainArgs().data(fixture_data()).epochs(1).imgsz(640).batch(8).workers(2)
+                                 .project(project.string()).name("ft").plots(false));
+  INFO("mAP50-95 after fine-tuning: " << results.metrics.map50_95);
+  CHECK(results.metrics.map50_95 >= 0.6);
+  fs::remove_all(project);
+}
+
+TEST_CASE("resume after SIGKILL ends with the same weights as an uninterrupted run", "[engine][train][resume]") {
+  const auto project = fresh_dir("resume");
+  const std::string data = fixture_data();
+  const auto helper = std::string(YOLO_TRAIN_UNTIL_KILLED_PATH);
+  // Straight: 4 epochs. Killed: SIGKILL right after epoch 2's checkpoint, then resume=last.pt.
+  const auto straight = std::system((helper + " " + data + " " + project.string() + " straight 4 0").c_str());
+  REQUIRE(WIFEXITED(straight));
+  REQUIRE(WEXITSTATUS(straight) == 0);
+  const auto killed = std::system((helper + " " + data + " " + project.string() + " killed 4 2").c_str());
+  REQUIRE(WIFSIGNALED(killed));
+  CHECK(WTERMSIG(killed) == SIGKILL);
+  const auto last = project / "killed" / "weights" / "last.pt";
+  REQUIRE(fs::exists(last));
+  CHECK(yolo::io::load_checkpoint(last.string()).epoch() == 1);  // 0-based: two epochs done
+  for (const auto& entry : fs::directory_iterator(last.parent_path()))
+    CHECK(entry.path().string().find(".tmp") == std::string::npos);  // no half-written file left behind
+
+  yolo::Model("yolov8n.yaml").train(yolo::TrainArgs().resume(last.string()));
+
+  // epoch3.pt holds the full-precision training weights after the 4th epoch of each run.
+  const auto a = yolo::io::load_checkpoint((project / "straight" / "weights" / "epoch3.pt").string());
+  const auto b = yolo::io::load_checkpoint((project / "killed" / "weights" / "epoch3.pt").string());
+  const auto wa = a.model_state(), wb = b.model_state();
+  REQUIRE(wa.size() == wb.size());
+  REQUIRE(wa.size() > 300);
+  size_t different = 0;
+  for (size_t i = 0; i < wa.size(); ++i) {
+    CHECK(wa[i].first == wb[i].first);
+    if (!torch::equal(wa[i].second, wb[i].second)) ++different;
+  }
+  CHECK(different == 0);
+  fs::remove_all(project);
+}

@@ -1,0 +1,104 @@
+// Eval forward of the real checkpoint against Ultralytics 8.3.166's own output for one image
+// (../shared/reference/forward_val0.npy, copied to tests/data/reference/).
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "catch.h"
+#include "yolo/io/checkpoint.h"
+#include "yolo/nn/model.h"
+
+namespace {
+
+constexpr int64_t kImageSize = 640;
+
+// Minimal .npy reader: little-endian float32, C order.
+torch::Tensor read_npy_float32(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.good());
+  char magic[6];
+  in.read(magic, 6);
+  REQUIRE(std::string(magic, 6) == "\x93NUMPY");
+  const int major = in.get();
+  in.get();  // minor
+  uint32_t header_length = 0;
+  if (major == 1) {
+    uint16_t n = 0;
+    in.read(reinterpret_cast<char*>(&n), 2);
+    header_length = n;
+  } else {
+    in.read(reinterpret_cast<char*>(&header_length), 4);
+  }
+  std::string header(header_length, '\0');
+  in.read(header.data(), header_length);
+  REQUIRE(header.find("'descr': '<f4'") != std::string::npos);
+  REQUIRE(header.find("'fortran_order': False") != std::string::npos);
+  const auto open = header.find('(', header.find("'shape'")), close = header.find(')', open);
+  std::vector<int64_t> shape;
+  std::stringstream dims(header.substr(open + 1, close - open - 1));
+  for (std::string dim; std::getline(dims, dim, ',');) {
+    if (dim.find_first_not_of(' ') != std::string::npos) shape.push_back(std::stoll(dim));
+  }
+  auto tensor = torch::empty(shape, torch::kFloat);
+  in.read(reinterpret_cast<char*>(tensor.data_ptr<float>()), tensor.numel() * sizeof(float));
+  REQUIRE(in.gcount() == static_cast<std::streamsize>(tensor.numel() * sizeof(float)));
+  return tensor;
+}
+
+/// As the reference was made: plain resize to 640x640 (INTER_LINEAR), BGR -> RGB, /255, NCHW.
+torch::Tensor load_image(const std::string& path) {
+  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
+  REQUIRE_FALSE(bgr.empty());
+  cv::Mat resized, rgb;
+  cv::resize(bgr, resized, cv::Size(kImageSize, kImageSize), 0, 0, cv::INTER_LINEAR);
+  cv::cvtColor(resized, rgb, cv::COLOR_BGR2RGB);
+  return torch::from_blob(rgb.data, {kImageSize, kImageSize, 3}, torch::kUInt8)
+      .permute({2, 0, 1})
+      .unsqueeze(0)
+      .to(torch::kFloat32)
+      .div(255);
+}
+
+}  // namespace
+
+TEST_CASE("eval forward of yolov8n_fdet.pt equals Ultralytics' output", "[parity]") {
+  auto checkpoint = yolo::io::load_checkpoint(yolo::test::data_path("yolov8n_fdet.pt"));
+  // The architecture both ways: the built-in YAML by name, and the YAML the checkpoint embeds.
+  auto spec = GENERATE(as<std::string>{}, "yolov8n.yaml", "embedded") == "yolov8n.yaml"
+                  ? yolo::nn::load_model_spec("yolov8n.yaml", 10)
+                  : yolo::nn::parse_model_spec(checkpoint.model_yaml_text(), "yolov8n_fdet.pt");
+  CHECK(spec.nc == 10);
+  CHECK(spec.scale == "n");
+  yolo::nn::YoloModel model(spec);
+  const auto report = yolo::nn::transfer_weights(model, checkpoint.model_state());
+  CHECK(report.missing.empty());
+  CHECK(report.mismatched.empty());
+  REQUIRE(report.transferred == report.total);
+
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const auto image = load_image(yolo::test::data_path("fdet/images/val/000000.jpg"));
+  const auto output = model->forward(image);
+  const auto expected = read_npy_float32(yolo::test::data_path("reference/forward_val0.npy"));
+  REQUIRE(output.sizes() == expected.sizes());  // [1, 4 + 10, 8400]
+
+  const auto error = (output - expected).abs();
+  const float box_error = error.narrow(1, 0, 4).max().item<float>();
+  const float score_error = error.narrow(1, 4, 10).max().item<float>();
+  INFO("max abs error: boxes " << box_error << " px, scores " << score_error);
+  CHECK(box_error <= 1e-2f);
+  CHECK(score_error <= 1e-4f);
+
+  // Ultralytics fuses Conv+BN for inference; the fused model must stay within the same tolerance.
+  model->fuse();
+  const auto fused_error = (model->forward(image) - expected).abs();
+  const float fused_box_error = fused_error.narrow(1, 0, 4).max().item<float>();
+  const float fused_score_error = fused_error.narrow(1, 4, 10).max().item<float>();
+  INFO("fused max abs error: boxes " << fused_box_error << " px, scores " << fused_score_error);
+  CHECK(fused_box_error <= 1e-2f);
+  CHECK(fused_score_error <= 1e-4f);
+}

@@ -1,0 +1,76 @@
+// The detection loss of the real checkpoint against Ultralytics 8.3.166's own figure
+// (../shared/reference/loss_batch.json, copied to tests/data/fdet_val4/).
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <string>
+#include <vector>
+
+#include "catch.h"
+#include "yolo/io/checkpoint.h"
+#include "yolo/loss/detection_loss.h"
+#include "yolo/nn/model.h"
+#include "yolo/nn/spec.h"
+
+namespace {
+
+constexpr int64_t kImageSize = 640;
+
+/// As the reference was made: plain resize to 640x640 (INTER_LINEAR), BGR -> RGB, /255, CHW.
+torch::Tensor load_image(const std::string& path) {
+  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
+  REQUIRE_FALSE(bgr.empty());
+  cv::Mat resized, rgb;
+  cv::resize(bgr, resized, cv::Size(kImageSize, kImageSize), 0, 0, cv::INTER_LINEAR);
+  cv::cvtColor(resized, rgb, cv::COLOR_BGR2RGB);
+  return torch::from_blob(rgb.data, {kImageSize, kImageSize, 3}, torch::kUInt8)
+      .permute({2, 0, 1})
+      .to(torch::kFloat32)
+      .div(255);
+}
+
+/// YOLO label rows "cls cx cy w h" -> [n, 6] targets with the image's batch index in front.
+torch::Tensor load_labels(const std::string& path, int64_t batch_index) {
+  std::ifstream in(path);
+  REQUIRE(in.good());
+  std::vector<float> values;
+  for (float cls, cx, cy, w, h; in >> cls >> cx >> cy >> w >> h;)
+    values.insert(values.end(), {static_cast<float>(batch_index), cls, cx, cy, w, h});
+  const auto rows = static_cast<int64_t>(values.size() / 6);
+  return torch::from_blob(values.data(), {rows, 6}, torch::kFloat32).clone();
+}
+
+}  // namespace
+
+TEST_CASE("DetectionLoss of yolov8n_fdet.pt on 4 val images matches Ultralytics", "[parity][loss]") {
+  const std::string dir = yolo::test::data_path("fdet_val4");
+  std::vector<torch::Tensor> images, targets;
+  for (int64_t i = 0; i < 4; ++i) {
+    const std::string stem = "00000" + std::to_string(i);
+    images.push_back(load_image(dir + "/images/" + stem + ".jpg"));
+    targets.push_back(load_labels(dir + "/labels/" + stem + ".txt", i));
+  }
+  const auto x = torch::stack(images);
+  const auto y = torch::cat(targets);
+  REQUIRE(y.size(0) == 17);  // the four label files hold 17 boxes
+
+  yolo::nn::YoloModel model(yolo::nn::load_model_spec("yolov8n.yaml", 10));
+  const auto report = yolo::nn::transfer_weights(
+      model, yolo::io::load_checkpoint(yolo::test::data_path("yolov8n_fdet.pt")).model_state());
+  REQUIRE(report.transferred == report.total);
+  // Train mode, as the reference: batch norm normalises with the statistics of these 4 images.
+  model->train();
+
+  const yolo::loss::DetectionLoss loss(model->nc(), model->strides());
+  const auto result = loss(model->forward_raw(x), y);
+
+  // Ultralytics 8.3.166 (fp32, train mode): box 0.648308277, cls 1.100175023, dfl 1.051031709; sum x 4 = 11.19806.
+  CHECK(result.items[0].item<double>() == Approx(0.648308277130127).epsilon(1e-3));
+  CHECK(result.items[1].item<double>() == Approx(1.1001750230789185).epsilon(1e-3));
+  CHECK(result.items[2].item<double>() == Approx(1.0510317087173462).epsilon(1e-3));
+  CHECK(result.total.item<double>() == Approx(11.198060035705566).epsilon(1e-3));
+
+  result.total.backward();
+  for (const auto& p : model->parameters())
+    if (p.grad().defined()) CHECK(torch::isfinite(p.grad()).all().item<bool>());
+}
