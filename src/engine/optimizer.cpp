@@ -19,9 +19,9 @@ bool is_normalisation(const std::string& module_name) {
 
 ParameterGroups split_parameters(torch::nn::Module& model) {
   ParameterGroups groups;
-  for (const auto& item : model.named_modules("", /*include_self=*/true)) {
-    const bool norm = is_normalisation(item.value()->name());
-    for (const auto& p : item.value()->named_parameters(/*recurse=*/false)) {
+  auto add = [&](const torch::nn::Module& module) {
+    const bool norm = is_normalisation(module.name());
+    for (const auto& p : module.named_parameters(/*recurse=*/false)) {
       if (p.key().find("bias") != std::string::npos)
         groups.biases.push_back(p.value());
       else if (norm)
@@ -29,7 +29,10 @@ ParameterGroups split_parameters(torch::nn::Module& model) {
       else
         groups.weights.push_back(p.value());
     }
-  }
+  };
+  // The root separately: include_self would need the model to live in a shared_ptr.
+  add(model);
+  for (const auto& child : model.modules(/*include_self=*/false)) add(*child);
   return groups;
 }
 

@@ -403,6 +403,7 @@ TrainResults Trainer::run() {
       state.last_opt_step = last_opt_step_;
       state.train_seconds = seconds_since(train_start_) + time_offset_;
       state.metrics = metrics_.results_dict();
+      state.names = data_.names;
       CheckpointFiles files{weights_dir_ / "last.pt", is_best ? weights_dir_ / "best.pt" : fs::path{},
                             args_.save_period() > 0 && epoch % args_.save_period() == 0
                                 ? weights_dir_ / fmt::format("epoch{}.pt", epoch)

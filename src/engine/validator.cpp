@@ -18,10 +18,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double ms_since(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
 ValResults to_results(const metrics::DetectionMetrics& m, const std::vector<std::string>& names) {
   ValResults r;
   r.precision = m.precision, r.recall = m.recall, r.map50 = m.map50, r.map75 = m.map75;
@@ -71,7 +67,7 @@ ValResults DetectionValidator::run(nn::YoloModel& model, const torch::Device& de
     auto t3 = Clock::now();
     auto detections = metrics::non_max_suppression(prediction.to(torch::kFloat32), nms);
     auto t4 = Clock::now();
-    total.preprocess += ms_since(t0) - ms_since(t1);
+    total.preprocess += std::chrono::duration<double, std::milli>(t1 - t0).count();
     total.inference += std::chrono::duration<double, std::milli>(t2 - t1).count();
     total.loss += std::chrono::duration<double, std::milli>(t3 - t2).count();
     total.postprocess += std::chrono::duration<double, std::milli>(t4 - t3).count();
@@ -80,18 +76,20 @@ ValResults DetectionValidator::run(nn::YoloModel& model, const torch::Device& de
     auto targets = batch->targets.to(torch::kCPU);
     for (size_t si = 0; si < detections.size(); ++si) {
       const auto& orig = batch->orig_shapes[si];
-      const auto& rp = batch->ratio_pad[si];
+      const auto& letterbox = batch->ratio_pad[si];
+      const metrics::RatioPad rp{letterbox[0], letterbox[1], letterbox[2], letterbox[3]};
+      const metrics::ImageShape input{input_h, input_w};
       auto pred = detections[si].to(torch::kCPU).clone();
       if (options_.single_cls) pred.select(1, 5).zero_();
       auto pred_boxes = pred.narrow(1, 0, 4);
-      pred_boxes.copy_(metrics::scale_boxes({input_h, input_w}, pred_boxes, orig, rp));
+      pred_boxes.copy_(metrics::scale_boxes(input, pred_boxes, orig, rp));
       auto mine = targets.select(1, 0) == static_cast<double>(si);
       auto t = targets.index({mine});
       torch::Tensor labels = torch::zeros({t.size(0), 5});
       if (t.size(0) > 0) {
         auto xyxy = boxes::xywh2xyxy(t.narrow(1, 2, 4)) *
                     torch::tensor({input_w, input_h, input_w, input_h}, torch::kFloat32);
-        labels = torch::cat({t.narrow(1, 1, 1), metrics::scale_boxes({input_h, input_w}, xyxy, orig, rp)}, 1);
+        labels = torch::cat({t.narrow(1, 1, 1), metrics::scale_boxes(input, xyxy, orig, rp)}, 1);
       }
       stats.add_image(pred, labels);
       ++images;

@@ -439,7 +439,10 @@ std::string checkpoint_to_bytes(const PickleValue& root) {
 }
 
 void save_checkpoint(const std::string& path, const PickleValue& root) {
-  const std::string bytes = checkpoint_to_bytes(root);
+  write_file_atomically(path, checkpoint_to_bytes(root));
+}
+
+void write_file_atomically(const std::string& path, const std::string& bytes) {
   // A killed process must never leave a truncated file at `path`: write aside, flush, then rename.
   const std::string temporary = fmt::format("{}.tmp-{}", path, ::getpid());
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

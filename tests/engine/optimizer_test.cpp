@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <cmath>
 
 #include "catch.h"

@@ -78,8 +78,10 @@ TEST_CASE("resume after SIGKILL ends with the same weights as an uninterrupted r
   REQUIRE(WIFEXITED(straight));
   REQUIRE(WEXITSTATUS(straight) == 0);
   const auto killed = std::system((helper + " " + data + " " + project.string() + " killed 4 2").c_str());
-  REQUIRE(WIFSIGNALED(killed));
-  CHECK(WTERMSIG(killed) == SIGKILL);
+  // std::system's shell reports a child killed by a signal as exit status 128 + signal.
+  const bool died_of_sigkill = (WIFSIGNALED(killed) && WTERMSIG(killed) == SIGKILL) ||
+                               (WIFEXITED(killed) && WEXITSTATUS(killed) == 128 + SIGKILL);
+  REQUIRE(died_of_sigkill);
   const auto last = project / "killed" / "weights" / "last.pt";
   REQUIRE(fs::exists(last));
   CHECK(yolo::io::load_checkpoint(last.string()).epoch() == 1);  // 0-based: two epochs done

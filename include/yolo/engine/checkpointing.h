@@ -23,6 +23,7 @@ struct TrainState {
   int64_t last_opt_step = -1;
   double train_seconds = 0;
   std::vector<std::pair<std::string, double>> metrics;
+  std::vector<std::string> names;  ///< the dataset's class names, by index
 };
 
 /// Where one save goes: last.pt always; best.pt and epochN.pt when set.

@@ -65,6 +65,8 @@ Checkpoint load_checkpoint_from_bytes(std::string bytes, const std::string& sour
 /// Writes `root` (plain values and tensors only) atomically: to `path.tmp-<pid>`, fsync, rename.
 /// Tensors are stored contiguous on the CPU, in their own dtype.
 void save_checkpoint(const std::string& path, const PickleValue& root);
+/// Writes bytes to `path` so that a killed process leaves either the old file or the new one.
+void write_file_atomically(const std::string& path, const std::string& bytes);
 /// The bytes save_checkpoint would write.
 std::string checkpoint_to_bytes(const PickleValue& root);
 
