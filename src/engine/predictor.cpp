@@ -258,8 +258,9 @@ std::vector<Prediction> Predictor::run(const std::string& source) {
     }
     cv::Mat image = cv::imread(file, cv::IMREAD_COLOR);
     if (image.empty()) {
-      log_warning("{}: cannot be read as an image (missing, corrupt or unsupported), skipped", file);
-      all.push_back(Prediction{file, 0, 0, {}, {}, "cannot be read as an image"});
+      auto error = fmt::format("{}: cannot be read as an image (missing, corrupt or unsupported), skipped", file);
+      log_warning("{}", error);
+      all.push_back(Prediction{file, 0, 0, {}, {}, std::move(error)});
       continue;
     }
     emit(image, file, path.stem().string());
