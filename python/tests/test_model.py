@@ -92,3 +92,35 @@ def test_predict_matches_reference(checkpoint, data_dir):
             assert expected[best][5] == cls and _iou(box, expected[best][:4]) >= 0.99, key
             assert abs(conf - expected[best][4]) <= 1e-3, key
             unmatched.remove(best)
+
+
+def test_ctrl_c_stops_training_and_leaves_a_loadable_checkpoint(data_dir, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = f"""
+import yolo
+yolo.Model("yolov8n.yaml").train(data={str(data_dir / "fdet" / "data.yaml")!r}, epochs=50, imgsz=64, batch=8,
+                                 workers=1, project={str(tmp_path)!r}, name="run", val=False, plots=False)
+"""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    child = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    last = tmp_path / "run" / "weights" / "last.pt"
+    deadline = time.time() + 120
+    while not last.exists() and child.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    assert last.exists(), "no checkpoint appeared"
+    child.send_signal(signal.SIGINT)
+    try:
+        _, err = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        raise AssertionError("training did not stop within 60 s of Ctrl-C")
+    assert child.returncode != 0
+    assert "KeyboardInterrupt" in err and "last.pt" in err
+    model = yolo.Model(str(last))
+    assert len(model.names) == 10
