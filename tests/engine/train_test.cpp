@@ -104,3 +104,15 @@ TEST_CASE("resume after SIGKILL ends with the same weights as an uninterrupted r
   CHECK(different == 0);
   fs::remove_all(project);
 }
+
+// A box gain near float32's limit makes the loss overflow to inf, as a diverging run would.
+TEST_CASE("a diverging run stops with a clear message instead of training on NaN", "[engine][train]") {
+  const auto project = fresh_dir("diverge");
+  yolo::Model model("yolov8n.yaml");
+  CHECK_THROWS_WITH(model.train(yolo::TrainArgs::from_strings(
+                        {"data=" + fixture_data(), "project=" + project.string(), "name=nan", "epochs=3",
+                         "imgsz=64", "batch=8", "nbs=8", "workers=1", "box=1e38",
+                         "warmup_epochs=0", "val=False", "plots=False"})),
+                    Catch::Matchers::ContainsSubstring("non-finite training loss"));
+  fs::remove_all(project);
+}
