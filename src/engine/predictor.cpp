@@ -1,4 +1,5 @@
 #include "yolo/engine/predictor.h"
+#include "yolo/engine/host_memory.h"
 
 #include <algorithm>
 #include <chrono>
@@ -106,6 +107,7 @@ Predictor::Predictor(nn::YoloModel model, PredictArgs args, std::vector<std::str
 }
 
 std::vector<Prediction> Predictor::infer(const std::vector<cv::Mat>& images, const std::vector<std::string>& paths) {
+  keep_freed_memory_in_heap();
   torch::NoGradGuard no_grad;
   const auto t0 = Clock::now();
   const int64_t stride = std::max<int64_t>(32, static_cast<int64_t>(model_->strides().back()));

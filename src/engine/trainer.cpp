@@ -1,4 +1,5 @@
 #include "yolo/engine/trainer.h"
+#include "yolo/engine/host_memory.h"
 
 #include <chrono>
 #include <cmath>
@@ -459,6 +460,7 @@ TrainResults Trainer::run() {
 }  // namespace
 
 TrainResults train_detector(nn::YoloModel model, const TrainArgs& args, const Callbacks& callbacks) {
+  keep_freed_memory_in_heap();
   return Trainer(std::move(model), args, callbacks).run();
 }
 

@@ -1,4 +1,5 @@
 #include "yolo/engine/validator.h"
+#include "yolo/engine/host_memory.h"
 
 #include <chrono>
 
@@ -141,6 +142,7 @@ std::shared_ptr<data::DataLoader> make_val_loader(const std::vector<std::string>
 }
 
 ValResults validate_detector(nn::YoloModel model, const ValArgs& args) {
+  keep_freed_memory_in_heap();
   const auto device = select_device(args.device()).primary;
   auto spec = data::load_data_spec(args.data(), args.datasets_dir());
   YOLO_CHECK(model->nc() == static_cast<int64_t>(spec.names.size()),
