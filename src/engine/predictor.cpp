@@ -98,17 +98,16 @@ std::vector<std::string> expand_source(const std::string& source) {
 }
 
 Predictor::Predictor(nn::YoloModel model, PredictArgs args, std::vector<std::string> names)
-    : model_(std::move(model)), args_(std::move(args)), names_(std::move(names)) {
+    : model_(nn::fused_copy(model)), args_(std::move(args)), names_(std::move(names)) {
   device_ = select_device(args_.device()).primary;
   model_->to(device_);
-  model_->eval();
   if (args_.save() || args_.save_txt() || args_.save_crop())
     save_dir_ = run_folder(args_.project(), "detect", args_.name(), "predict", args_.exist_ok());
 }
 
 std::vector<Prediction> Predictor::infer(const std::vector<cv::Mat>& images, const std::vector<std::string>& paths) {
   keep_freed_memory_in_heap();
-  torch::NoGradGuard no_grad;
+  c10::InferenceMode inference;
   const auto t0 = Clock::now();
   const int64_t stride = std::max<int64_t>(32, static_cast<int64_t>(model_->strides().back()));
   // As Ultralytics: a batch of equal shapes gets the minimal stride-multiple padding (auto), else full squares.

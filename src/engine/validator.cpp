@@ -157,7 +157,9 @@ ValResults validate_detector(nn::YoloModel model, const ValArgs& args) {
   o.agnostic_nms = args.agnostic_nms(), o.single_cls = args.single_cls(), o.half = args.half();
   o.names = spec.names;
   o.verbose = true;
-  return DetectionValidator(loader, o).run(model, device);
+  auto fused = nn::fused_copy(model);  // as Ultralytics' standalone val; training validates unfused EMA weights
+  fused->to(device);
+  return DetectionValidator(loader, o).run(fused, device);
 }
 
 }  // namespace yolo::engine

@@ -216,6 +216,16 @@ std::vector<std::pair<std::string, torch::Tensor>> state_dict(YoloModel& model) 
   return out;
 }
 
+YoloModel fused_copy(YoloModel& model) {
+  YoloModel copy(model->spec());
+  const auto report = transfer_weights(copy, state_dict(model));
+  YOLO_CHECK(report.transferred == report.total, "fused_copy: {} of {} tensors copied", report.transferred,
+             report.total);
+  copy->eval();
+  copy->fuse();
+  return copy;
+}
+
 TransferReport transfer_weights(YoloModel& model, const std::vector<std::pair<std::string, torch::Tensor>>& state) {
   std::unordered_map<std::string, const torch::Tensor*> by_name;
   for (const auto& entry : state) by_name.emplace(entry.first, &entry.second);

@@ -79,6 +79,10 @@ struct TransferReport {
 /// tensor's dtype and device), as Ultralytics' intersect_dicts + load_state_dict(strict=False).
 TransferReport transfer_weights(YoloModel& model, const std::vector<std::pair<std::string, torch::Tensor>>& state);
 
+/// An inference copy: same weights, eval mode, batch norms folded into the convolutions (as
+/// Ultralytics' predict and standalone val run). The original model is left as it is.
+YoloModel fused_copy(YoloModel& model);
+
 /// Parameters and buffers with Ultralytics' names, in PyTorch's state_dict order.
 std::vector<std::pair<std::string, torch::Tensor>> state_dict(YoloModel& model);
 
