@@ -242,8 +242,9 @@ std::vector<Prediction> Predictor::run(const std::string& source) {
 #if YOLO_HAVE_VIDEOIO
       cv::VideoCapture capture(file);
       if (!capture.isOpened()) {
-        log_warning("{}: cannot open the video, skipped", file);
-        all.push_back(Prediction{file, 0, 0, {}, {}, "cannot open the video"});
+        auto error = fmt::format("{}: cannot open the video (missing, corrupt or unsupported codec), skipped", file);
+        log_warning("{}", error);
+        all.push_back(Prediction{file, 0, 0, {}, {}, std::move(error)});
         continue;
       }
       cv::Mat frame;
@@ -266,6 +267,16 @@ std::vector<Prediction> Predictor::run(const std::string& source) {
     }
     emit(image, file, path.stem().string());
   }
+  Speed mean;
+  int64_t ran = 0;
+  for (const auto& p : all) {
+    if (!p.error.empty()) continue;
+    ++ran;
+    mean.preprocess += p.speed.preprocess, mean.inference += p.speed.inference, mean.postprocess += p.speed.postprocess;
+  }
+  if (ran > 0)
+    log_info("Speed: {:.1f}ms preprocess, {:.1f}ms inference, {:.1f}ms postprocess per image at imgsz {}",
+             mean.preprocess / ran, mean.inference / ran, mean.postprocess / ran, args_.imgsz());
   if (!save_dir_.empty()) log_info("Results saved to {}", save_dir_);
   return all;
 }
