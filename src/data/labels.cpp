@@ -329,7 +329,7 @@ bool verify_image_label(const std::string& im_file, const std::string& label_fil
 
 ScanResult scan_labels(const std::vector<std::string>& image_files, int64_t nc, int64_t workers) {
   YOLO_CHECK(!image_files.empty(), "no images to scan");
-  const std::string cache_file = fs::path(label_path_for(image_files.front())).parent_path().string() + ".cache";
+  const std::string cache_file = fs::path(label_path_for(image_files.front())).parent_path().string() + ".yolocpp.cache";  // Ultralytics owns <split>.cache and cannot read ours
   const uint64_t key = files_fingerprint(image_files, nc);
   ScanResult result;
   if (read_cache(cache_file, key, result)) {

@@ -189,6 +189,7 @@ void Trainer::setup() {
     }
   }
   model_->to(device_.primary);
+  nn::use_channels_last(*model_);
 
   // Run folder
   save_dir_ = run_folder(args_.project(), "detect", args_.name(), "train", args_.exist_ok());
@@ -264,6 +265,7 @@ void Trainer::setup() {
   nn::YoloModel ema_copy(model_->spec());
   ema_ = std::make_unique<ModelEma>(ema_copy.ptr(), *model_);
   ema_->module().to(device_.primary);
+  nn::use_channels_last(ema_->module());
 
   nw_ = args_.warmup_epochs() > 0 ? std::max<int64_t>(std::llround(args_.warmup_epochs() * nb_), 100) : -1;
 
@@ -317,7 +319,10 @@ void Trainer::train_epoch(int64_t epoch) {
           set_group_momentum(groups[j], interp(ni, 0, nw_, args_.warmup_momentum(), optimizer_.momentum));
       }
     }
-    auto images = batch->images.to(device_.primary, /*non_blocking=*/true).to(torch::kFloat32).div_(255);
+    auto images = batch->images.to(device_.primary, /*non_blocking=*/true)
+                      .to(torch::kFloat32)
+                      .div_(255)
+                      .contiguous(torch::MemoryFormat::ChannelsLast);
     auto targets = batch->targets.to(device_.primary);
     auto feats = model_->forward_raw(images);
     auto result = (*loss_)(feats, targets);

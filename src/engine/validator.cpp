@@ -56,7 +56,10 @@ ValResults DetectionValidator::run(nn::YoloModel& model, const torch::Device& de
   loader_->set_epoch(0);
   while (auto batch = loader_->next()) {
     auto t0 = Clock::now();
-    auto x = batch->images.to(device, /*non_blocking=*/true).to(torch::kFloat32).div_(255);
+    auto x = batch->images.to(device, /*non_blocking=*/true)
+                 .to(torch::kFloat32)
+                 .div_(255)
+                 .contiguous(torch::MemoryFormat::ChannelsLast);  // as the weights: no reorders
     if (options_.half && device.is_cuda()) x = x.to(torch::kHalf);
     synchronize(device);
     auto t1 = Clock::now();
@@ -159,6 +162,7 @@ ValResults validate_detector(nn::YoloModel model, const ValArgs& args) {
   o.verbose = true;
   auto fused = nn::fused_copy(model);  // as Ultralytics' standalone val; training validates unfused EMA weights
   fused->to(device);
+  nn::use_channels_last(*fused);
   return DetectionValidator(loader, o).run(fused, device);
 }
 

@@ -216,6 +216,12 @@ std::vector<std::pair<std::string, torch::Tensor>> state_dict(YoloModel& model) 
   return out;
 }
 
+void use_channels_last(torch::nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : model.parameters())
+    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+}
+
 YoloModel fused_copy(YoloModel& model) {
   YoloModel copy(model->spec());
   const auto report = transfer_weights(copy, state_dict(model));

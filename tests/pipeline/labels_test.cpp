@@ -103,8 +103,8 @@ TEST_CASE("labels: the cache is reused while files are unchanged and invalidated
   const auto files = find_image_files({tmp.str("images/train")});
   const auto first = scan_labels(files, 3);
   CHECK_FALSE(first.summary.from_cache);
-  CHECK(fs::exists(tmp.path() / "labels" / "train.cache"));
-  CHECK(first.summary.cache_file == (tmp.path() / "labels" / "train.cache").string());
+  CHECK(fs::exists(tmp.path() / "labels" / "train.yolocpp.cache"));
+  CHECK(first.summary.cache_file == (tmp.path() / "labels" / "train.yolocpp.cache").string());
 
   const auto second = scan_labels(files, 3);
   CHECK(second.summary.from_cache);
@@ -137,7 +137,7 @@ TEST_CASE("labels: a corrupt cache file is ignored and rewritten", "[data]") {
   yolo::test::TempDir tmp;
   yolo::test::make_dataset(tmp.path(), 3);
   const auto files = find_image_files({tmp.str("images/train")});
-  yolo::test::write_text(tmp.path() / "labels" / "train.cache", "garbage");
+  yolo::test::write_text(tmp.path() / "labels" / "train.yolocpp.cache", "garbage");
   CHECK_FALSE(scan_labels(files, 3).summary.from_cache);
   CHECK(scan_labels(files, 3).summary.from_cache);
 }
@@ -147,7 +147,7 @@ TEST_CASE("labels: an unwritable cache folder costs only a warning", "[data]") {
   yolo::test::make_dataset(tmp.path(), 3);
   const auto files = find_image_files({tmp.str("images/train")});
   // A directory where the cache file should be makes the write fail even for root.
-  fs::create_directories(tmp.path() / "labels" / "train.cache");
+  fs::create_directories(tmp.path() / "labels" / "train.yolocpp.cache");
   yolo::test::WarningCapture capture;
   const auto r = scan_labels(files, 3);
   CHECK(r.labels.size() == 3);

@@ -22,7 +22,7 @@ struct ScanSummary {
   int64_t empty = 0;        // images with an empty label file (backgrounds)
   int64_t corrupt = 0;      // images skipped: undecodable, truncated, bad labels
   int64_t duplicates = 0;   // duplicate label rows dropped
-  bool from_cache = false;  // the result was read from the .cache file
+  bool from_cache = false;  // the result was read from the .yolocpp.cache file
   std::string cache_file;
   std::vector<std::string> messages;  // one warning per skipped image or dropped row
 
@@ -44,7 +44,7 @@ std::vector<std::string> find_image_files(const std::vector<std::string>& source
 /// `.../images/x/a.jpg` -> `.../labels/x/a.txt`, as Ultralytics pairs them.
 std::string label_path_for(const std::string& image_path);
 
-/// Verifies every image and its label file against `nc` classes, reusing `<labels folder>.cache`
+/// Verifies every image and its label file against `nc` classes, reusing `<labels folder>.yolocpp.cache`
 /// while the files (paths, sizes, modification times) are unchanged. Warnings go to the log.
 ScanResult scan_labels(const std::vector<std::string>& image_files, int64_t nc, int64_t workers = 0);
 
