@@ -106,7 +106,6 @@ TrainResults Model::train(const TrainArgs& given) {
     s.names = loaded.names;
   } else {
     YOLO_CHECK(!args.data().empty(), "train needs a dataset: data=path/to/data.yaml");
-    if (args.pretrained() != "true" && args.pretrained() != "false" && !args.pretrained().empty()) load(args.pretrained());
     auto data = data::load_data_spec(args.data(), args.datasets_dir());
     const auto nc = static_cast<int64_t>(data.names.size());
     // As Ultralytics' trainer: the model is built anew after seeding, with the dataset's classes,
@@ -116,6 +115,13 @@ TrainResults Model::train(const TrainArgs& given) {
     if (s.has_weights) {
       auto report = nn::transfer_weights(fresh, nn::state_dict(s.model));
       log_info("Transferred {}/{} items from pretrained weights", report.transferred, report.total);
+    }
+    // pretrained=path loads into the model built for this dataset, so a head of the same nc transfers.
+    if (const auto& path = args.pretrained(); path != "true" && path != "false" && !path.empty()) {
+      auto report = nn::transfer_weights(fresh, io::load_checkpoint(path).model_state());
+      YOLO_CHECK(report.transferred > 0, "pretrained={}: no tensor matches this model by name and shape", path);
+      log_info("Transferred {}/{} items from pretrained weights {}", report.transferred, report.total, path);
+      s.has_weights = true;
     }
     s.model = fresh;
     s.names = data.names;

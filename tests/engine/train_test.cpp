@@ -2,11 +2,13 @@
 #include <sys/wait.h>
 
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 
 #include "catch.h"
 #include "yolo/io/checkpoint.h"
 #include "yolo/model.h"
+#include "yolo/utils/log.h"
 
 namespace fs = std::filesystem;
 
@@ -114,5 +116,20 @@ TEST_CASE("a diverging run stops with a clear message instead of training on NaN
                          "imgsz=64", "batch=8", "nbs=8", "workers=1", "box=1e38",
                          "warmup_epochs=0", "val=False", "plots=False"})),
                     Catch::Matchers::ContainsSubstring("non-finite training loss"));
+  fs::remove_all(project);
+}
+
+TEST_CASE("pretrained=x.pt loads into the model built for the dataset's classes", "[engine][train]") {
+  const auto project = fresh_dir("pretrained");
+  std::vector<std::string> lines;
+  yolo::set_log_sink([&](yolo::LogLevel, std::string_view line) { lines.emplace_back(line); });
+  yolo::Model("yolov8n.yaml")
+      .train(yolo::TrainArgs::from_strings({"data=" + fixture_data(), "project=" + project.string(), "name=p",
+                                            "pretrained=" + yolo::test::data_path("yolov8n_fdet.pt"), "epochs=1",
+                                            "imgsz=64", "batch=8", "workers=1", "val=False", "plots=False"}));
+  yolo::set_log_sink({});
+  // All 355 tensors, the 10-class head included (the reference checkpoint has nc=10 like the fixture).
+  CHECK(std::any_of(lines.begin(), lines.end(),
+                    [](const std::string& l) { return l.find("Transferred 355/355 items") != std::string::npos; }));
   fs::remove_all(project);
 }
