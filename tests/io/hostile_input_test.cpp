@@ -249,3 +249,11 @@ TEST_CASE("tensor records are checked against their storage", "[io]") {
                                                          "t.pt"),
                     ContainsSubstring("has no 'archive/data/0'"));
 }
+
+TEST_CASE("CRC-32 matches zlib's on short and long inputs", "[io]") {
+  CHECK(yolo::io::crc32("") == 0u);
+  CHECK(yolo::io::crc32("123456789") == 0xCBF43926u);  // the standard check value
+  std::string bytes;
+  for (int i = 0; i < 1001; ++i) bytes.push_back(static_cast<char>((i * 7 + 3) % 256));
+  CHECK(yolo::io::crc32(bytes) == 0xB1133F7Eu);  // Python: zlib.crc32(bytes((i*7+3)%256 for i in range(1001)))
+}
