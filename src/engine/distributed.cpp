@@ -245,8 +245,11 @@ std::unique_ptr<ProcessGroup> ProcessGroup::create(const DistributedEnv& env, co
   impl->env = env;
   impl->device = device;
   impl->timeout = timeout;
+  // torchrun's agent hosts the store itself at MASTER_PORT and says so; otherwise rank 0 hosts it.
+  const bool agent_store = std::getenv("TORCHELASTIC_USE_AGENT_STORE") != nullptr &&
+                           std::string(std::getenv("TORCHELASTIC_USE_AGENT_STORE")) == "True";
   try {
-    impl->store = impl->connect(timeout, env.rank == 0);
+    impl->store = impl->connect(timeout, env.rank == 0 && !agent_store);
   } catch (const std::exception& e) {
     YOLO_FAIL("rank {}: cannot {} the rendezvous store at {}:{} within {:.0f}s ({}): {}", env.rank,
               env.rank == 0 ? "host" : "reach", env.master_addr, env.master_port, timeout.count() / 1000.0,
@@ -304,7 +307,8 @@ void ProcessGroup::fail(const std::string& what, const std::exception& cause) {
     if (impl_->extra_failures) who = impl_->extra_failures();
     if (!who.empty()) {
     } else if (!silent) {
-      who = fmt::format("rank 0 (which hosts the store at {}:{}) is unreachable: it died or ended",
+      who = fmt::format("the store at {}:{} is unreachable: rank 0 (or the launcher hosting the store) died or "
+                        "ended",
                         impl_->env.master_addr, impl_->env.master_port);
     } else if (!silent->empty()) {
       who = fmt::format("rank {} stopped answering (died or hung)", fmt::join(*silent, ", rank "));
@@ -340,9 +344,19 @@ class GlooPending : public ProcessGroup::Pending {
 
 }  // namespace
 
+namespace {
+
+/// NCCL reduces CUDA tensors only: a CPU tensor makes a round trip through the rank's device.
+torch::Tensor on_comm_device(const torch::Tensor& t, const std::string& backend, const torch::Device& device) {
+  return backend == "nccl" && t.device() != device ? t.to(device) : t;
+}
+
+}  // namespace
+
 void ProcessGroup::broadcast(std::vector<torch::Tensor>& tensors, int root) {
   for (auto& t : tensors) {
-    std::vector<torch::Tensor> one{t};
+    auto comm = on_comm_device(t, impl_->backend_name, impl_->device);
+    std::vector<torch::Tensor> one{comm};
     c10d::BroadcastOptions o;
     o.rootRank = root;
     try {
@@ -352,6 +366,7 @@ void ProcessGroup::broadcast(std::vector<torch::Tensor>& tensors, int root) {
     } catch (const std::exception& e) {
       fail("broadcast", e);
     }
+    if (!comm.is_same(t)) t.copy_(comm);
   }
 }
 
@@ -366,7 +381,11 @@ std::unique_ptr<ProcessGroup::Pending> ProcessGroup::allreduce_sum_async(torch::
   }
 }
 
-void ProcessGroup::allreduce_sum(torch::Tensor& tensor) { allreduce_sum_async(tensor)->wait(); }
+void ProcessGroup::allreduce_sum(torch::Tensor& tensor) {
+  auto comm = on_comm_device(tensor, impl_->backend_name, impl_->device);
+  allreduce_sum_async(comm)->wait();
+  if (!comm.is_same(tensor)) tensor.copy_(comm);
+}
 
 std::vector<torch::Tensor> ProcessGroup::allgather_variable(const torch::Tensor& tensor) {
   YOLO_CHECK(tensor.dim() == 1, "allgather_variable takes 1-D tensors, got {} dims", tensor.dim());

@@ -5,8 +5,10 @@
 #include <filesystem>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <map>
 #include <optional>
+#include <thread>
 
 #include "yolo/data/dataset.h"
 #include "yolo/data/dataset_yaml.h"
@@ -369,8 +371,23 @@ void Trainer::setup_distributed() {
     set_log_level(LogLevel::Warning);
   }
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(args_.ddp_timeout() * 1000));
-  group_ = ProcessGroup::create(dist_, device_.primary, timeout);
-  if (workers_) group_->on_failure_describe([workers = workers_.get()] { return workers->failures(); });
+  if (!workers_) {
+    group_ = ProcessGroup::create(dist_, device_.primary, timeout);
+  } else {
+    // The rendezvous waits for every rank up to the timeout; a rank that this process started and that
+    // failed on its way there (bad arguments, a missing file) ends the wait at once. The rendezvous runs
+    // in a thread of its own, left behind (it ends at the timeout) if a rank failed.
+    std::packaged_task<std::unique_ptr<ProcessGroup>()> task(
+        [env = dist_, device = device_.primary, timeout] { return ProcessGroup::create(env, device, timeout); });
+    auto joined = task.get_future();
+    std::thread(std::move(task)).detach();
+    while (joined.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+      const auto failed = workers_->failures();
+      YOLO_CHECK(failed.empty(), "distributed training failed before every rank joined: {}", failed);
+    }
+    group_ = joined.get();
+    group_->on_failure_describe([workers = workers_.get()] { return workers->failures(); });
+  }
   log_info("DDP: rank {} of {} ({}), rendezvous {}:{}, timeout {}s", dist_.rank, dist_.world_size, dist_.source,
            dist_.master_addr, dist_.master_port, args_.ddp_timeout());
 }
