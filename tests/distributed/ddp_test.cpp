@@ -23,7 +23,10 @@
 #include <fmt/format.h>
 
 #include "catch.h"
+#include "yolo/data/dataset_yaml.h"
+#include "yolo/engine/checkpointing.h"
 #include "yolo/engine/device.h"
+#include "yolo/engine/validator.h"
 #include "yolo/engine/distributed.h"
 #include "yolo/utils/error.h"
 
@@ -400,6 +403,35 @@ TEST_CASE("the gradient reducer averages every backward across ranks, in several
   }
   for (size_t i = 0; i < expected.size(); ++i) CHECK(torch::equal(got[0][i], got[1][i]));
   CHECK(expected.back().abs().sum().item<double>() > 0);  // the extra layer did get rank 0's gradient
+}
+
+TEST_CASE("sharded validation merged across ranks gives one process's metrics", "[distributed]") {
+  // Each rank runs whole val batches r, r+2, ... of the trained fixture; the gathered statistics must give
+  // the metrics of the whole split, on every rank.
+  const auto spec = yolo::data::load_data_spec(yolo::test::data_path("fdet/data.yaml"), "");
+  yolo::TrainArgs args;
+  args.imgsz(320).workers(0);
+  auto validate = [&](ProcessGroup* group, int rank, int world) {
+    auto model = yolo::engine::load_model_from_checkpoint(yolo::test::data_path("yolov8n_fdet.pt")).model;
+    auto loader = yolo::engine::make_val_loader(spec.split("val"), spec.names, args, 4, 32, false, rank, world);
+    yolo::engine::ValidatorOptions o;
+    o.names = spec.names;
+    o.verbose = false;
+    return yolo::engine::DetectionValidator(loader, o).run(model, torch::kCPU, nullptr, group);
+  };
+  const auto single = validate(nullptr, 0, 1);
+  std::vector<yolo::ValResults> sharded(2);
+  with_two_ranks([&](ProcessGroup& g) { sharded[static_cast<size_t>(g.rank())] = validate(&g, g.rank(), 2); });
+  REQUIRE(single.map50_95 > 0.1);
+  for (const auto& r : sharded) {
+    CHECK(r.images == single.images);
+    CHECK(r.instances == single.instances);
+    CHECK(r.per_class.size() == single.per_class.size());
+    CHECK(r.map50_95 == Approx(single.map50_95).margin(1e-9));
+    CHECK(r.map50 == Approx(single.map50).margin(1e-9));
+    CHECK(r.precision == Approx(single.precision).margin(1e-9));
+    CHECK(r.recall == Approx(single.recall).margin(1e-9));
+  }
 }
 
 TEST_CASE("an unreachable rendezvous is an error within the timeout, naming the address", "[distributed]") {
