@@ -579,3 +579,26 @@ TEST_CASE("a rank that dies makes the others fail promptly with an error naming 
     CHECK(seconds < 60);
   }
 }
+
+#ifdef YOLO_CLI_PATH
+TEST_CASE("yolo train device=cpu,cpu: the CLI launches rank 1, which exits after training", "[distributed][ddp]") {
+  const auto dir = fresh_dir("cli");
+  const auto data = yolo::test::data_path("fdet/data.yaml");
+  std::vector<std::string> argv{YOLO_CLI_PATH, "detect", "train", "model=yolov8n.yaml"};
+  for (const auto& a : run_args(data, dir, "run", "cpu,cpu", 8))
+    if (a.rfind("epochs=", 0) != 0) argv.push_back(a);
+  argv.push_back("epochs=1");
+  const pid_t pid = spawn(argv, {}, dir / "log");
+  const int status = wait_for(pid, 300);
+  const auto log = slurp(dir / "log");
+  INFO(log);
+  REQUIRE(exited_ok(status));
+  CHECK(log.find("DDP: 2 ranks (gloo backend), 4 images per rank and batch") != std::string::npos);
+  // The summary line is the CLI's, after Model::train: rank 1 never gets there.
+  size_t summaries = 0;
+  for (size_t at = log.find("mAP50-95 "); at != std::string::npos; at = log.find("mAP50-95 ", at + 1)) ++summaries;
+  CHECK(summaries == 1);
+  CHECK(fs::exists(dir / "run/weights/best.pt"));
+  CHECK(!fs::exists(dir / "run2"));  // one run folder: rank 1 made none
+}
+#endif
