@@ -499,6 +499,7 @@ struct GradientReducer::Impl {
   std::vector<Slot> slots;
   std::vector<Bucket> buckets;
   size_t next_launch = 0;
+  size_t launched_in_backward = 0, overlapped = 0;
   bool in_backward = false;
   std::mutex mutex;
 
@@ -508,6 +509,7 @@ struct GradientReducer::Impl {
     for (auto& s : slots) s.ready = false;
     for (auto& b : buckets) b.pending = b.slots.size(), b.ready = b.launched = false, b.work.reset();
     next_launch = 0;
+    launched_in_backward = 0;
     in_backward = true;
   }
 
@@ -533,6 +535,7 @@ struct GradientReducer::Impl {
     if (--bucket.pending == 0) {
       bucket.ready = true;
       launch_ready();
+      launched_in_backward = next_launch;
     }
   }
 };
@@ -585,12 +588,14 @@ GradientReducer::~GradientReducer() {
 }
 
 size_t GradientReducer::num_buckets() const { return impl_->buckets.size(); }
+size_t GradientReducer::overlapped_buckets() const { return impl_->overlapped; }
 
 void GradientReducer::finish() {
   auto& d = *impl_;
   std::lock_guard<std::mutex> lock(d.mutex);
   if (!d.in_backward) return;
   d.in_backward = false;
+  d.overlapped = d.launched_in_backward;
   for (auto& b : d.buckets) {
     if (b.ready) continue;
     for (auto s : b.slots) {  // parameters that took no part in this backward count as zero

@@ -383,7 +383,7 @@ TEST_CASE("the gradient reducer averages every backward across ranks, in several
     for (auto& p : net.parameters()) expected.push_back(p.grad() / 2);
   }
   std::vector<std::vector<torch::Tensor>> got(2);
-  std::vector<size_t> buckets(2);
+  std::vector<size_t> buckets(2), overlapped(2);
   with_two_ranks([&](ProcessGroup& g) {
     auto net = make_net();
     // 4 KB buckets after a first of 1 KB: the 64x64 weight (16 KB) gets one of its own, the rest share.
@@ -393,10 +393,16 @@ TEST_CASE("the gradient reducer averages every backward across ranks, in several
       net.loss(input(g.rank(), step), g.rank()).backward();
       reducer.finish();
     }
+    overlapped[static_cast<size_t>(g.rank())] = reducer.overlapped_buckets();
     for (auto& p : net.parameters()) got[static_cast<size_t>(g.rank())].push_back(p.grad().clone());
   });
   CHECK(buckets[0] >= 3);
   CHECK(buckets[0] == buckets[1]);
+  // Rank 0 uses every parameter: each bucket's all-reduce starts during backward. On rank 1 the first
+  // bucket (the extra layer, last in the parameter list) never fills, and buckets start in order: all wait
+  // for finish().
+  CHECK(overlapped[0] == buckets[0]);
+  CHECK(overlapped[1] == 0);
   for (int r = 0; r < 2; ++r) {
     REQUIRE(got[r].size() == expected.size());
     for (size_t i = 0; i < expected.size(); ++i) CHECK(torch::allclose(got[r][i], expected[i], 1e-5, 1e-6));

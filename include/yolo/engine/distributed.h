@@ -111,6 +111,9 @@ class GradientReducer {
   /// A no-op when no backward ran since the last call.
   void finish();
   size_t num_buckets() const;
+  /// Buckets of the last finished backward whose all-reduce started while backward was still running
+  /// (the overlap); the others started in finish().
+  size_t overlapped_buckets() const;
 
   struct Impl;
 
