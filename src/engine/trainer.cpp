@@ -344,11 +344,13 @@ void Trainer::setup_distributed() {
     dist_.rank = dist_.local_rank = 0;
     dist_.master_addr = "127.0.0.1";
     const char* port = std::getenv("MASTER_PORT");
-    dist_.master_port = pick_master_port(29500);  // 29500 if free, else one the system picks
     if (port && *port) {
-      const int value = std::atoi(port);
-      YOLO_CHECK(value > 0 && value < 65536, "MASTER_PORT={} is not a TCP port", port);
-      dist_.master_port = value;
+      char* end = nullptr;
+      const long value = std::strtol(port, &end, 10);
+      YOLO_CHECK(*end == '\0' && value > 0 && value < 65536, "MASTER_PORT={} is not a TCP port", port);
+      dist_.master_port = static_cast<int>(value);
+    } else {
+      dist_.master_port = pick_master_port(29500);  // 29500 if free, else one the system picks
     }
     dist_.source = "launcher";
     workers_ = std::make_unique<WorkerProcesses>(dist_);
