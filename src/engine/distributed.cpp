@@ -156,6 +156,7 @@ struct ProcessGroup::Impl {
   torch::Device device{torch::kCPU};
   std::chrono::milliseconds timeout{};
   std::string backend_name;
+  std::shared_ptr<HostedStore> hosted;
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<compat::C10dBackend> backend;
 
@@ -234,10 +235,43 @@ ProcessGroup::~ProcessGroup() {
   impl_->stop_heartbeat();
   impl_->backend.reset();
   impl_->store.reset();
+  impl_->hosted.reset();
 }
 
+struct HostedStore::Impl {
+  c10::intrusive_ptr<c10d::TCPStore> store;
+};
+
+HostedStore::HostedStore(const std::string& addr, int preferred_port, std::chrono::milliseconds timeout,
+                         int world_size)
+    : impl_(std::make_unique<Impl>()) {
+  auto host = [&](int port) {
+    c10d::TCPStoreOptions o;
+    o.port = static_cast<uint16_t>(port);
+    o.isServer = true;
+    o.numWorkers = static_cast<size_t>(world_size);
+    o.waitWorkers = false;
+    o.timeout = timeout;
+    return c10::make_intrusive<c10d::TCPStore>(addr, o);
+  };
+  try {
+    impl_->store = host(preferred_port);
+  } catch (const std::exception&) {
+    try {
+      impl_->store = host(0);  // busy: any free port
+    } catch (const std::exception& e) {
+      YOLO_FAIL("cannot host the distributed rendezvous store on this machine: {}", e.what());
+    }
+  }
+  YOLO_CHECK(impl_->store->getPort() > 0, "the rendezvous store did not report the port it listens on");
+}
+
+HostedStore::~HostedStore() = default;
+int HostedStore::port() const { return impl_->store->getPort(); }
+
 std::unique_ptr<ProcessGroup> ProcessGroup::create(const DistributedEnv& env, const torch::Device& device,
-                                                   std::chrono::milliseconds timeout) {
+                                                   std::chrono::milliseconds timeout,
+                                                   std::shared_ptr<HostedStore> hosted) {
   YOLO_CHECK(env.world_size >= 1 && env.rank >= 0 && env.rank < env.world_size, "rank {} is not in [0, {})", env.rank,
              env.world_size);
   YOLO_CHECK(timeout.count() > 0, "the distributed timeout must be positive, got {} ms", timeout.count());
@@ -249,7 +283,15 @@ std::unique_ptr<ProcessGroup> ProcessGroup::create(const DistributedEnv& env, co
   const bool agent_store = std::getenv("TORCHELASTIC_USE_AGENT_STORE") != nullptr &&
                            std::string(std::getenv("TORCHELASTIC_USE_AGENT_STORE")) == "True";
   try {
-    impl->store = impl->connect(timeout, env.rank == 0 && !agent_store);
+    if (hosted) {
+      YOLO_CHECK(env.rank == 0 && hosted->port() == env.master_port, "a hosted store belongs to rank 0 at its port");
+      impl->store = hosted->impl_->store;
+      impl->hosted = std::move(hosted);
+    } else {
+      impl->store = impl->connect(timeout, env.rank == 0 && !agent_store);
+    }
+  } catch (const Error&) {
+    throw;
   } catch (const std::exception& e) {
     YOLO_FAIL("rank {}: cannot {} the rendezvous store at {}:{} within {:.0f}s ({}): {}", env.rank,
               env.rank == 0 ? "host" : "reach", env.master_addr, env.master_port, timeout.count() / 1000.0,
@@ -451,8 +493,15 @@ std::string ProcessGroup::share(const std::string& key, const std::string& value
 struct ProcessGroup::Impl {};
 ProcessGroup::ProcessGroup(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ProcessGroup::~ProcessGroup() = default;
+struct HostedStore::Impl {};
+HostedStore::HostedStore(const std::string&, int, std::chrono::milliseconds, int) {
+  YOLO_FAIL("distributed training needs LibTorch's Gloo backend, and this build found no Gloo headers "
+            "(install libgloo-dev, or use a LibTorch package that ships them) — train on one device");
+}
+HostedStore::~HostedStore() = default;
+int HostedStore::port() const { return 0; }
 std::unique_ptr<ProcessGroup> ProcessGroup::create(const DistributedEnv& env, const torch::Device&,
-                                                   std::chrono::milliseconds) {
+                                                   std::chrono::milliseconds, std::shared_ptr<HostedStore>) {
   YOLO_FAIL("rank {}: distributed training needs LibTorch's Gloo backend, and this build found no Gloo headers "
             "(install libgloo-dev, or use a LibTorch package that ships them) — train on one device",
             env.rank);

@@ -160,7 +160,8 @@ class Trainer {
   std::vector<std::string> frozen_;
 
   DistributedEnv dist_;
-  std::unique_ptr<WorkerProcesses> workers_;  // rank 0 of a run started by the built-in launcher
+  std::shared_ptr<HostedStore> hosted_store_;  // rank 0 of the built-in launcher, until the group takes it
+  std::unique_ptr<WorkerProcesses> workers_;     // rank 0 of a run started by the built-in launcher
   std::unique_ptr<ProcessGroup> group_;
   std::unique_ptr<GradientReducer> reducer_;
   std::optional<LogLevel> saved_log_level_;  // ranks other than 0 print warnings and errors only
@@ -349,9 +350,13 @@ void Trainer::setup_distributed() {
       const long value = std::strtol(port, &end, 10);
       YOLO_CHECK(*end == '\0' && value > 0 && value < 65536, "MASTER_PORT={} is not a TCP port", port);
       dist_.master_port = static_cast<int>(value);
-    } else {
-      dist_.master_port = pick_master_port(29500);  // 29500 if free, else one the system picks
     }
+    // Rank 0 holds its port before the others are told about it: 29500 (or MASTER_PORT) when free, else
+    // any free port, with no window for another run to take it.
+    const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(args_.ddp_timeout() * 1000));
+    YOLO_CHECK(args_.ddp_timeout() > 0, "ddp_timeout={} must be a positive number of seconds", args_.ddp_timeout());
+    hosted_store_ = std::make_shared<HostedStore>(dist_.master_addr, dist_.master_port, timeout, dist_.world_size);
+    dist_.master_port = hosted_store_->port();
     dist_.source = "launcher";
     workers_ = std::make_unique<WorkerProcesses>(dist_);
   }
@@ -380,7 +385,9 @@ void Trainer::setup_distributed() {
     // failed on its way there (bad arguments, a missing file) ends the wait at once. The rendezvous runs
     // in a thread of its own, left behind (it ends at the timeout) if a rank failed.
     std::packaged_task<std::unique_ptr<ProcessGroup>()> task(
-        [env = dist_, device = device_.primary, timeout] { return ProcessGroup::create(env, device, timeout); });
+        [env = dist_, device = device_.primary, timeout, hosted = std::move(hosted_store_)] {
+          return ProcessGroup::create(env, device, timeout, hosted);
+        });
     auto joined = task.get_future();
     std::thread(std::move(task)).detach();
     while (joined.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {

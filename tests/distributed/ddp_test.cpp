@@ -42,7 +42,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 fs::path fresh_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("yolo_ddp_test_" + name);
+  // The process id keeps concurrent test processes (ctest -j) out of each other's folders.
+  auto dir = fs::temp_directory_path() / ("yolo_ddp_test_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -297,6 +298,36 @@ TEST_CASE("the launcher's master port is 29500 when free, else another free one"
   ::close(fd);
   CHECK(other != busy);
   CHECK(other > 0);
+}
+
+TEST_CASE("rank 0 hosts the store before the other ranks start, on a free port if the preferred is busy",
+          "[distributed]") {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_ANY);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0);
+  REQUIRE(::listen(fd, 1) == 0);
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int busy = ntohs(addr.sin_port);
+  auto hosted = std::make_shared<yolo::engine::HostedStore>("127.0.0.1", busy, std::chrono::seconds(30), 2);
+  const int port = hosted->port();
+  CHECK(port > 0);
+  CHECK(port != busy);
+  auto rank = [&](int r) {
+    DistributedEnv env;
+    env.rank = r, env.local_rank = r, env.world_size = 2, env.master_addr = "127.0.0.1", env.master_port = port;
+    auto group = ProcessGroup::create(env, torch::kCPU, std::chrono::seconds(30), r == 0 ? hosted : nullptr);
+    auto t = torch::ones({2});
+    group->allreduce_sum(t);
+    group->barrier();
+    return t;
+  };
+  auto other = std::async(std::launch::async, rank, 1);
+  CHECK(torch::equal(rank(0), torch::full({2}, 2.0f)));
+  CHECK(torch::equal(other.get(), torch::full({2}, 2.0f)));
+  ::close(fd);
 }
 
 // ---- collectives and the reducer, two ranks as threads ------------------------------------------

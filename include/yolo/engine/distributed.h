@@ -34,6 +34,21 @@ struct DistributedEnv {
 /// Inconsistent or malformed values are an error naming the variable.
 DistributedEnv distributed_env_from_environment();
 
+/// The rendezvous store of rank 0, hosted before the other ranks exist (the built-in launcher), so that
+/// the port they are given is one this process already holds: `preferred` when free, else one the system
+/// picks. Handed to ProcessGroup::create, which then uses it instead of hosting one.
+class HostedStore {
+ public:
+  HostedStore(const std::string& addr, int preferred_port, std::chrono::milliseconds timeout, int world_size);
+  ~HostedStore();
+  HostedStore(const HostedStore&) = delete;
+  HostedStore& operator=(const HostedStore&) = delete;
+  int port() const;
+
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 /// The c10d process group of a run, with the few collectives training needs. Every rank must call
 /// the collectives in the same order. A failure (a rank that died, a timeout) throws yolo::Error that
 /// names the rank(s) that stopped answering where that can be told.
@@ -42,7 +57,8 @@ class ProcessGroup {
   /// Joins (rank 0: hosts) the TCP store and builds the backend; waits at most `timeout` for the others.
   /// Gloo for CPU devices; NCCL for CUDA devices where this build has it, else Gloo.
   static std::unique_ptr<ProcessGroup> create(const DistributedEnv& env, const torch::Device& device,
-                                              std::chrono::milliseconds timeout);
+                                              std::chrono::milliseconds timeout,
+                                              std::shared_ptr<HostedStore> hosted = nullptr);
   ~ProcessGroup();
   ProcessGroup(const ProcessGroup&) = delete;
   ProcessGroup& operator=(const ProcessGroup&) = delete;
@@ -149,8 +165,9 @@ class WorkerProcesses {
   std::vector<Child> children_;
 };
 
-/// Picks MASTER_PORT for the built-in launcher: `preferred` if it is free on this machine, else a free port
-/// the system chooses.
+/// A TCP port for a rendezvous (tests, scripts that start ranks themselves): `preferred` if it is free on
+/// this machine now, else a free port the system chooses. (The built-in launcher uses HostedStore, which
+/// keeps the port it finds.)
 int pick_master_port(int preferred = 29500);
 
 /// True in a child started by the built-in launcher (it exits once training is over).
