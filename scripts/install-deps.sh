@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(
   build-essential cmake ninja-build pkg-config
-  libtorch-dev libopencv-dev libyaml-cpp-dev libfmt-dev catch2
+  libtorch-dev libgloo-dev libopencv-dev libyaml-cpp-dev libfmt-dev catch2
   pybind11-dev python3-dev python3-numpy python3-pytest python3-torch
   # LibTorch's BLAS: Debian's default is the unoptimised reference BLAS, which single-image CPU
   # convolutions use (predict at 640: 345 -> 175 ms per image with OpenBLAS here).

@@ -1,12 +1,15 @@
 #include "yolo/model.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include <opencv2/core.hpp>
 
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/engine/checkpointing.h"
+#include "yolo/engine/distributed.h"
 #include "yolo/engine/predictor.h"
 #include "yolo/engine/trainer.h"
 #include "yolo/engine/validator.h"
@@ -127,6 +130,12 @@ TrainResults Model::train(const TrainArgs& given) {
     s.names = data.names;
   }
   auto results = engine::train_detector(s.model, args, s.callbacks);
+  if (engine::is_launched_worker()) {
+    // A rank started by the built-in launcher (device=0,1 / cpu,cpu) exists for this training only: the
+    // rest of the program is rank 0's to run.
+    std::fflush(nullptr);
+    std::exit(0);
+  }
   if (fs::exists(results.best)) {
     auto best = engine::load_model_from_checkpoint(results.best);
     s.model = best.model;

@@ -77,6 +77,9 @@ py::dict event_to_dict(const TrainEvent& e) {
   d["fitness"] = e.fitness;
   d["best_fitness"] = e.best_fitness;
   d["save_dir"] = e.save_dir;
+  d["rank"] = e.rank;
+  d["world_size"] = e.world_size;
+  d["batch_files"] = e.batch_files;
   return d;
 }
 

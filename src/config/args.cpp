@@ -253,6 +253,7 @@ const std::vector<KeySpec>& key_specs() {
       YOLO_KEY(datasets_dir, to_string, format_string),
       YOLO_KEY(scale_lr, to_bool, from_bool),
       YOLO_KEY(save_batches, to_int, from_int),
+      YOLO_KEY(ddp_timeout, to_float, format_float),
       YOLO_KEY(save_dir, to_string, format_string),
   };
   return specs;

@@ -1,5 +1,7 @@
 #include "yolo/data/labels.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -117,7 +119,8 @@ class Reader {
 constexpr char kMagic[8] = {'Y', 'O', 'L', 'O', 'L', 'B', 'L', 'S'};
 
 void write_cache(const std::string& path, uint64_t key, const ScanResult& r) {
-  const std::string tmp = path + ".tmp";
+  // A name of this process's own: the ranks of a distributed run may scan the same split at once.
+  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::binary);
     if (!out) {

@@ -38,6 +38,14 @@ std::vector<size_t> DataLoader::rank_order(int64_t epoch) const {
     for (size_t i = n; i > 1; --i) std::swap(all[i - 1], all[static_cast<size_t>(rng.randint(0, i - 1))]);
   }
   const auto world = static_cast<size_t>(options_.world_size), rank = static_cast<size_t>(options_.rank);
+  if (options_.shard_batches) {
+    const auto bs = static_cast<size_t>(options_.batch_size);
+    std::vector<size_t> order;
+    for (size_t b = rank; b * bs < n; b += world)
+      order.insert(order.end(), all.begin() + static_cast<std::ptrdiff_t>(b * bs),
+                   all.begin() + static_cast<std::ptrdiff_t>(std::min(n, (b + 1) * bs)));
+    return order;
+  }
   const size_t per_rank = (n + world - 1) / world;
   std::vector<size_t> order;
   for (size_t i = 0; i < per_rank; ++i) order.push_back(all[(rank + i * world) % n]);  // wraps to pad

@@ -62,6 +62,27 @@ DeviceChoice select_device(const std::string& device) {
     choice.description = "MPS";
     return choice;
   }
+  if (spec.find("cpu") != std::string::npos || spec.find("mps") != std::string::npos) {
+    // A list of CPUs ("cpu,cpu") is a distributed run of that many CPU processes (Gloo).
+    size_t count = 0, start = 0;
+    bool only_cpu = true;
+    while (start <= spec.size()) {
+      const size_t comma = std::min(spec.find(',', start), spec.size());
+      const std::string token = spec.substr(start, comma - start);
+      start = comma + 1;
+      if (token.empty()) continue;
+      only_cpu = only_cpu && token == "cpu";
+      ++count;
+    }
+    YOLO_CHECK(only_cpu && count > 1,
+               "device='{}' is not understood: use cpu, a list of CPUs like cpu,cpu (a distributed run on CPU), mps, "
+               "a CUDA index like 0, a list like 0,1, or -1; CPU and GPU cannot be mixed ({})",
+               device, available_devices());
+    choice.all.assign(count, torch::Device(torch::kCPU));
+    choice.primary = choice.all.front();
+    choice.description = fmt::format("{} x {}", count, cpu_description());
+    return choice;
+  }
   const auto n = static_cast<int64_t>(torch::cuda::device_count());
   std::vector<int64_t> ids;
   size_t start = 0;
@@ -70,7 +91,8 @@ DeviceChoice select_device(const std::string& device) {
     const std::string token = spec.substr(start, comma - start);
     start = comma + 1;
     if (token.empty()) continue;
-    YOLO_CHECK(std::all_of(token.begin(), token.end(), [](char c) { return std::isdigit(c) || c == '-'; }),
+    YOLO_CHECK(token == "-1" || (token.size() <= 6 && std::all_of(token.begin(), token.end(),
+                                                                     [](unsigned char c) { return std::isdigit(c); })),
                "device='{}' is not understood: use cpu, mps, a CUDA index like 0, a list like 0,1, or -1", device);
     const int64_t id = std::stoll(token);
     YOLO_CHECK(n > 0, "device='{}' asks for CUDA but {}", device, available_devices());
@@ -78,6 +100,9 @@ DeviceChoice select_device(const std::string& device) {
     const int64_t resolved = id == -1 ? n - 1 : id;
     YOLO_CHECK(resolved >= 0 && resolved < n, "device='{}': CUDA device {} does not exist ({})", device, id,
                available_devices());
+    YOLO_CHECK(std::find(ids.begin(), ids.end(), resolved) == ids.end(),
+               "device='{}' names CUDA device {} twice: a distributed run takes one process per distinct GPU", device,
+               resolved);
     ids.push_back(resolved);
   }
   YOLO_CHECK(!ids.empty(), "device='{}' names no device", device);

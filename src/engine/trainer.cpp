@@ -4,13 +4,19 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <cstdlib>
 #include <fstream>
+#include <future>
+#include <map>
+#include <optional>
+#include <thread>
 
 #include "yolo/data/dataset.h"
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/data/loader.h"
 #include "yolo/engine/checkpointing.h"
 #include "yolo/engine/device.h"
+#include "yolo/engine/distributed.h"
 #include "yolo/engine/ema.h"
 #include "yolo/engine/optimizer.h"
 #include "yolo/engine/run_dir.h"
@@ -120,6 +126,9 @@ class Trainer {
  public:
   Trainer(nn::YoloModel model, TrainArgs args, const Callbacks& callbacks)
       : model_(std::move(model)), args_(std::move(args)), callbacks_(callbacks) {}
+  ~Trainer() {
+    if (saved_log_level_) set_log_level(*saved_log_level_);
+  }
 
   TrainResults run();
 
@@ -129,6 +138,13 @@ class Trainer {
   void optimizer_step();
   void set_train_mode();
   ValResults validate();
+  // Distributed hooks: no-ops in a single process.
+  void setup_distributed();
+  bool main_rank() const { return !group_ || group_->rank() == 0; }
+  void broadcast_state(std::vector<torch::Tensor> tensors);
+  void sync_buffers();
+  bool any_rank(bool flag);
+  void average_epoch_loss();
 
   nn::YoloModel model_;
   TrainArgs args_;
@@ -144,8 +160,15 @@ class Trainer {
   std::unique_ptr<ModelEma> ema_;
   std::vector<std::string> frozen_;
 
+  DistributedEnv dist_;
+  std::shared_ptr<HostedStore> hosted_store_;  // rank 0 of the built-in launcher, until the group takes it
+  std::unique_ptr<WorkerProcesses> workers_;     // rank 0 of a run started by the built-in launcher
+  std::unique_ptr<ProcessGroup> group_;
+  std::unique_ptr<GradientReducer> reducer_;
+  std::optional<LogLevel> saved_log_level_;  // ranks other than 0 print warnings and errors only
+
   fs::path save_dir_, weights_dir_;
-  int64_t batch_size_ = 16, accumulate_ = 1, epochs_ = 0, start_epoch_ = 0, nb_ = 0, nw_ = 0;
+  int64_t batch_size_ = 16, rank_batch_ = 16, accumulate_ = 1, epochs_ = 0, start_epoch_ = 0, nb_ = 0, nw_ = 0;
   int64_t last_opt_step_ = -1;
   double best_fitness_ = 0, fitness_ = 0, initial_lr_ = 0;
   bool has_best_ = false, stop_ = false;
@@ -167,9 +190,7 @@ void Trainer::set_train_mode() {
 
 void Trainer::setup() {
   device_ = select_device(args_.device());
-  YOLO_CHECK(device_.all.size() == 1,
-             "device={} asks for {} devices: multi-device (DDP) training is not available yet; use one device",
-             args_.device(), device_.all.size());
+  setup_distributed();
   torch::manual_seed(args_.seed());
   if (args_.deterministic()) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/true);
 
@@ -189,28 +210,45 @@ void Trainer::setup() {
     }
   }
   model_->to(device_.primary);
+  if (group_) {  // every rank starts from rank 0's weights
+    std::vector<torch::Tensor> state;
+    for (auto& p : model_->parameters()) state.push_back(p);
+    for (auto& b : model_->buffers()) state.push_back(b);
+    broadcast_state(state);
+  }
   nn::use_channels_last(*model_);
 
-  // Run folder
-  save_dir_ = run_folder(args_.project(), "detect", args_.name(), "train", args_.exist_ok());
-  weights_dir_ = save_dir_ / "weights";
-  fs::create_directories(weights_dir_);
-  {
+  // Run folder: rank 0 makes it, the others learn its name
+  if (main_rank()) {
+    save_dir_ = run_folder(args_.project(), "detect", args_.name(), "train", args_.exist_ok());
+    weights_dir_ = save_dir_ / "weights";
+    fs::create_directories(weights_dir_);
     std::ofstream out(save_dir_ / "args.yaml");
     TrainArgs saved = args_;
     saved.save_dir(save_dir_.string());
     out << saved.to_yaml();
   }
+  if (group_) {
+    save_dir_ = group_->share("save_dir", save_dir_.string());
+    weights_dir_ = save_dir_ / "weights";
+  }
 
-  // Data
+  // Data: `batch` is the global batch, split across the ranks as Ultralytics does
   batch_size_ = static_cast<int64_t>(args_.batch());
   YOLO_CHECK(batch_size_ >= 1, "batch={} is not supported yet: give a positive batch size", args_.batch());
+  const int64_t world = group_ ? group_->world_size() : 1;
+  rank_batch_ = batch_size_ / world;
+  YOLO_CHECK(rank_batch_ >= 1, "batch={} is smaller than the {} ranks of this distributed run: give each rank at "
+             "least one image (batch >= {})", batch_size_, world, world);
+  if (batch_size_ % world != 0)
+    log_warning("batch={} is not a multiple of the {} ranks: each rank trains on {} images per batch", batch_size_,
+                world, rank_batch_);
   const int64_t stride = std::max<int64_t>(32, static_cast<int64_t>(model_->strides().back()));
   data::DatasetOptions train_options;
   train_options.imgsz = args_.imgsz();
   train_options.augment = true;
   train_options.rect = args_.rect();
-  train_options.batch_size = batch_size_;
+  train_options.batch_size = rank_batch_;
   train_options.stride = stride;
   train_options.cache = args_.cache();
   train_options.single_cls = args_.single_cls();
@@ -219,7 +257,9 @@ void Trainer::setup() {
   train_options.hyp = augment_options(args_);
   train_set_ = std::make_shared<data::DetectionDataset>(data_.train, data_.names, train_options);
   data::LoaderOptions loader_options;
-  loader_options.batch_size = batch_size_;
+  loader_options.batch_size = rank_batch_;
+  loader_options.rank = group_ ? group_->rank() : 0;
+  loader_options.world_size = world;
   loader_options.workers = args_.workers();
   loader_options.shuffle = !args_.rect();
   loader_options.seed = args_.seed();
@@ -230,8 +270,8 @@ void Trainer::setup() {
 
   {  // the final epoch validates even with val=False
     auto val_sources = data_.split(args_.split() == "test" && !data_.test.empty() ? "test" : "val");
-    auto val_loader = make_val_loader(val_sources, data_.names, args_, batch_size_ * 2, stride,
-                                      device_.primary.is_cuda());
+    auto val_loader = make_val_loader(val_sources, data_.names, args_, rank_batch_ * 2, stride,
+                                      device_.primary.is_cuda(), loader_options.rank, world);
     ValidatorOptions vo;
     vo.conf = 0.001;
     vo.iou = args_.iou();
@@ -261,6 +301,14 @@ void Trainer::setup() {
   optimizer_ = build_optimizer(*model_, oo);
   if (args_.optimizer() == "auto") args_.warmup_bias_lr(0.0);  // as Ultralytics: no higher than lr for Adam
   initial_lr_ = optimizer_.lr;
+  if (group_) {
+    std::vector<torch::Tensor> trained;
+    for (auto& p : model_->parameters())
+      if (p.requires_grad()) trained.push_back(p);
+    reducer_ = std::make_unique<GradientReducer>(*group_, trained);
+    log_info("DDP: {} ranks ({} backend), {} images per rank and batch, gradients in {} buckets",
+             group_->world_size(), group_->backend_name(), rank_batch_, reducer_->num_buckets());
+  }
 
   nn::YoloModel ema_copy(model_->spec());
   ema_ = std::make_unique<ModelEma>(ema_copy.ptr(), *model_);
@@ -280,7 +328,118 @@ void Trainer::setup() {
                "{} training to {} epochs is finished, nothing to resume. Start a new run with model={}",
                args_.resume(), epochs_, args_.resume());
     log_info("Resuming training {} from epoch {} to {} total epochs", args_.resume(), start_epoch_ + 1, epochs_);
+    if (group_) {  // every rank read the same file; make sure they hold the same state
+      std::vector<torch::Tensor> state;
+      for (auto& p : model_->parameters()) state.push_back(p);
+      for (auto& b : model_->buffers()) state.push_back(b);
+      for (auto& p : ema_->module().parameters()) state.push_back(p);
+      for (auto& b : ema_->module().buffers()) state.push_back(b);
+      broadcast_state(state);
+    }
   }
+}
+
+void Trainer::setup_distributed() {
+  dist_ = distributed_env_from_environment();
+  const auto devices = static_cast<int>(device_.all.size());
+  if (!dist_.active() && devices > 1) {
+    // The built-in launcher: this process becomes rank 0 and starts the others.
+    dist_.world_size = devices;
+    dist_.rank = dist_.local_rank = 0;
+    dist_.master_addr = "127.0.0.1";
+    const char* port = std::getenv("MASTER_PORT");
+    if (port && *port) {
+      char* end = nullptr;
+      const long value = std::strtol(port, &end, 10);
+      YOLO_CHECK(*end == '\0' && value > 0 && value < 65536, "MASTER_PORT={} is not a TCP port", port);
+      dist_.master_port = static_cast<int>(value);
+    }
+    // Rank 0 holds its port before the others are told about it: 29500 (or MASTER_PORT) when free, else
+    // any free port, with no window for another run to take it.
+    const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(args_.ddp_timeout() * 1000));
+    YOLO_CHECK(args_.ddp_timeout() > 0, "ddp_timeout={} must be a positive number of seconds", args_.ddp_timeout());
+    hosted_store_ = std::make_shared<HostedStore>(dist_.master_addr, dist_.master_port, timeout, dist_.world_size);
+    dist_.master_port = hosted_store_->port();
+    dist_.source = "launcher";
+    workers_ = std::make_unique<WorkerProcesses>(dist_);
+  }
+  if (!dist_.active()) return;
+  YOLO_CHECK(args_.ddp_timeout() > 0, "ddp_timeout={} must be a positive number of seconds", args_.ddp_timeout());
+  if (devices > 1) {
+    YOLO_CHECK(dist_.local_rank < devices,
+               "rank {} has LOCAL_RANK={} but device={} names {} devices: give one device per process on this node",
+               dist_.rank, dist_.local_rank, args_.device(), devices);
+    device_.primary = device_.all[static_cast<size_t>(dist_.local_rank)];
+  } else if (device_.primary.is_cuda()) {
+    const auto n = static_cast<int>(torch::cuda::device_count());
+    YOLO_CHECK(dist_.local_rank < n, "rank {} has LOCAL_RANK={} but this node has {} CUDA devices", dist_.rank,
+               dist_.local_rank, n);
+    device_.primary = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist_.local_rank));
+  }
+  if (dist_.rank != 0) {  // Ultralytics: only rank 0 talks
+    saved_log_level_ = log_level();
+    set_log_level(LogLevel::Warning);
+  }
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(args_.ddp_timeout() * 1000));
+  if (!workers_) {
+    group_ = ProcessGroup::create(dist_, device_.primary, timeout);
+  } else {
+    // The rendezvous waits for every rank up to the timeout; a rank that this process started and that
+    // failed on its way there (bad arguments, a missing file) ends the wait at once. The rendezvous runs
+    // in a thread of its own, left behind (it ends at the timeout) if a rank failed.
+    std::packaged_task<std::unique_ptr<ProcessGroup>()> task(
+        [env = dist_, device = device_.primary, timeout, hosted = std::move(hosted_store_)] {
+          return ProcessGroup::create(env, device, timeout, hosted);
+        });
+    auto joined = task.get_future();
+    std::thread(std::move(task)).detach();
+    while (joined.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
+      const auto failed = workers_->failures();
+      YOLO_CHECK(failed.empty(), "distributed training failed before every rank joined: {}", failed);
+    }
+    group_ = joined.get();
+    group_->on_failure_describe([workers = workers_.get()] { return workers->failures(); });
+  }
+  log_info("DDP: rank {} of {} ({}), rendezvous {}:{}, timeout {}s", dist_.rank, dist_.world_size, dist_.source,
+           dist_.master_addr, dist_.master_port, args_.ddp_timeout());
+}
+
+void Trainer::broadcast_state(std::vector<torch::Tensor> tensors) {
+  if (!group_) return;
+  torch::NoGradGuard no_grad;
+  // One flat tensor per dtype: a few collectives instead of hundreds.
+  std::map<c10::ScalarType, std::vector<torch::Tensor>> by_type;
+  for (auto& t : tensors) by_type[t.scalar_type()].push_back(t);
+  for (auto& [type, list] : by_type) {
+    std::vector<torch::Tensor> flat_parts;
+    for (auto& t : list) flat_parts.push_back(t.reshape({-1}));
+    std::vector<torch::Tensor> flat{torch::cat(flat_parts)};
+    group_->broadcast(flat, 0);
+    int64_t offset = 0;
+    for (auto& t : list) {
+      t.copy_(flat[0].narrow(0, offset, t.numel()).view(t.sizes()));
+      offset += t.numel();
+    }
+  }
+}
+
+void Trainer::sync_buffers() {
+  // As DDP's broadcast_buffers: batch-norm statistics follow rank 0 before every forward.
+  if (group_) broadcast_state(model_->buffers());
+}
+
+bool Trainer::any_rank(bool flag) {
+  if (!group_) return flag;
+  auto t = torch::tensor({flag ? 1.0 : 0.0}, torch::kFloat64);
+  group_->allreduce_sum(t);
+  return t.item<double>() > 0;
+}
+
+void Trainer::average_epoch_loss() {
+  if (!group_) return;
+  auto t = torch::tensor({epoch_loss_[0], epoch_loss_[1], epoch_loss_[2]}, torch::kFloat64);
+  group_->allreduce_sum(t);
+  for (int k = 0; k < 3; ++k) epoch_loss_[k] = t[k].item<double>() / group_->world_size();
 }
 
 void Trainer::optimizer_step() {
@@ -305,6 +464,7 @@ void Trainer::train_epoch(int64_t epoch) {
     train_set_->close_mosaic();
   }
   log_info("{}", progress_header());
+  if (group_) log_debug("rank {}: {} batches of {} images", group_->rank(), nb_, rank_batch_);
   epoch_loss_ = {0, 0, 0};
   const auto epoch_start = Clock::now();
   int64_t i = 0;
@@ -319,6 +479,7 @@ void Trainer::train_epoch(int64_t epoch) {
           set_group_momentum(groups[j], interp(ni, 0, nw_, args_.warmup_momentum(), optimizer_.momentum));
       }
     }
+    sync_buffers();
     auto images = batch->images.to(device_.primary, /*non_blocking=*/true)
                       .to(torch::kFloat32)
                       .div_(255)
@@ -331,7 +492,11 @@ void Trainer::train_epoch(int64_t epoch) {
                "({}...); the last good weights are in {}",
                epoch + 1, i, args_.lr0(), batch->paths.empty() ? "" : batch->paths.front(),
                (weights_dir_ / "last.pt").string());
-    result.total.backward();
+    // Ultralytics scales a rank's loss by world_size; with the reducer's average over ranks, the step is
+    // the sum of every rank's (batch-size-scaled) loss gradient, as one process accumulating the ranks'
+    // batches would take.
+    (group_ ? result.total * static_cast<double>(group_->world_size()) : result.total).backward();
+    if (reducer_) reducer_->finish();
     auto items = result.items.to(torch::kCPU);
     for (int k = 0; k < 3; ++k) epoch_loss_[k] = (epoch_loss_[k] * i + items[k].item<double>()) / (i + 1);
 
@@ -347,15 +512,22 @@ void Trainer::train_epoch(int64_t epoch) {
     TrainEvent event;
     event.epoch = static_cast<int>(epoch), event.epochs = static_cast<int>(epochs_), event.batch = i - 1;
     event.train_loss = epoch_loss_;
+    event.rank = group_ ? group_->rank() : 0, event.world_size = group_ ? group_->world_size() : 1;
+    event.batch_files = batch->paths;
+    event.save_dir = save_dir_.string();
     callbacks_.run("on_train_batch_end", event);
     if (event.stop) stop_ = interrupted_ = true;  // e.g. Ctrl-C seen by the Python binding
+    if (group_) {  // every rank leaves the epoch after the same batch
+      interrupted_ = any_rank(interrupted_);
+      stop_ = any_rank(stop_ || interrupted_);
+    }
     if (stop_) break;
   }
 }
 
 ValResults Trainer::validate() {
   auto ema_model = nn::YoloModel(std::dynamic_pointer_cast<nn::YoloModelImpl>(ema_->shared()));
-  return validator_->run(ema_model, device_.primary, loss_.get());
+  return validator_->run(ema_model, device_.primary, loss_.get(), group_.get());
 }
 
 TrainResults Trainer::run() {
@@ -369,6 +541,7 @@ TrainResults Trainer::run() {
            args_.imgsz(), args_.imgsz(), args_.workers(), save_dir_.string(),
            args_.time() > 0 ? fmt::format("{} hours...", args_.time()) : fmt::format("{} epochs...", epochs_));
   event.save_dir = save_dir_.string();
+  event.rank = group_ ? group_->rank() : 0, event.world_size = group_ ? group_->world_size() : 1;
   callbacks_.run("on_train_start", event);
   optimizer_.optimizer->zero_grad();
 
@@ -378,6 +551,7 @@ TrainResults Trainer::run() {
     event.epoch = static_cast<int>(epoch), event.epochs = static_cast<int>(epochs_);
     callbacks_.run("on_train_epoch_start", event);
     train_epoch(epoch);
+    average_epoch_loss();
     ++completed;
     auto& groups = optimizer_.optimizer->param_groups();
     std::array<double, 3> lr{};
@@ -398,12 +572,14 @@ TrainResults Trainer::run() {
     }
     const bool is_best = !has_best_ || best_fitness_ < fitness_;
     if (is_best) best_fitness_ = fitness_, has_best_ = true;
-    append_results_row(save_dir_ / "results.csv", epoch, seconds_since(train_start_) + time_offset_, epoch_loss_,
-                       metrics_, lr);
+    if (main_rank())
+      append_results_row(save_dir_ / "results.csv", epoch, seconds_since(train_start_) + time_offset_, epoch_loss_,
+                         metrics_, lr);
     stop_ = stopper(epoch + 1, fitness_) || final_epoch || stop_;
     if (args_.time() > 0 && seconds_since(train_start_) + time_offset_ > args_.time() * 3600) stop_ = true;
 
-    if (args_.save() || final_epoch) {
+    if (args_.time() > 0) stop_ = any_rank(stop_);  // clocks differ between ranks
+    if ((args_.save() || final_epoch) && main_rank()) {
       TrainState state;
       state.epoch = epoch, state.best_fitness = best_fitness_, state.has_best_fitness = has_best_;
       state.last_opt_step = last_opt_step_;
@@ -420,6 +596,7 @@ TrainResults Trainer::run() {
     event.metrics = metrics_, event.fitness = fitness_, event.best_fitness = best_fitness_;
     callbacks_.run("on_fit_epoch_end", event);
     if (event.stop) stop_ = true;
+    stop_ = any_rank(stop_);
     if (stop_) break;
   }
   log_info("\n{} epochs completed in {:.3f} hours.", completed, seconds_since(train_start_) / 3600);
@@ -430,7 +607,20 @@ TrainResults Trainer::run() {
   results.last = (weights_dir_ / "last.pt").string();
   results.best = (weights_dir_ / "best.pt").string();
   results.epochs_completed = completed;
-  if (interrupted_) {  // keep last.pt resumable and skip the final validation
+  if (group_) {
+    // Training is over for every rank; rank 0 alone strips the checkpoints and validates best.pt, as
+    // Ultralytics does, and then makes sure the ranks it started ended well.
+    group_->barrier();
+    if (!main_rank()) {
+      results.metrics = metrics_;
+      return results;
+    }
+  }
+  auto join_workers = [this] {
+    if (workers_) workers_->join(std::chrono::seconds(60));
+  };
+  if (interrupted_) {
+    join_workers();  // keep last.pt resumable and skip the final validation
     log_warning("Training interrupted; resume with resume={}", results.last);
     results.metrics = metrics_;
     return results;
@@ -448,7 +638,7 @@ TrainResults Trainer::run() {
     vo.names = data_.names;
     vo.verbose = true;
     auto val_loader = make_val_loader(data_.split(args_.split() == "test" && !data_.test.empty() ? "test" : "val"),
-                                      data_.names, args_, batch_size_ * 2,
+                                      data_.names, args_, rank_batch_ * 2,
                                       std::max<int64_t>(32, static_cast<int64_t>(best->strides().back())),
                                       device_.primary.is_cuda());
     results.metrics = DetectionValidator(val_loader, vo).run(best, device_.primary);
@@ -456,6 +646,7 @@ TrainResults Trainer::run() {
     results.metrics = metrics_;
   }
   results.metrics.save_dir = results.save_dir;
+  join_workers();
   log_info("Results saved to {}", results.save_dir);
   event.metrics = results.metrics;
   callbacks_.run("on_train_end", event);

@@ -7,6 +7,7 @@
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/data/loader.h"
 #include "yolo/engine/device.h"
+#include "yolo/engine/distributed.h"
 #include "yolo/loss/detection_loss.h"
 #include "yolo/metrics/det_metrics.h"
 #include "yolo/metrics/nms.h"
@@ -39,7 +40,8 @@ ValResults to_results(const metrics::DetectionMetrics& m, const std::vector<std:
 DetectionValidator::DetectionValidator(std::shared_ptr<data::DataLoader> loader, ValidatorOptions options)
     : loader_(std::move(loader)), options_(std::move(options)) {}
 
-ValResults DetectionValidator::run(nn::YoloModel& model, const torch::Device& device, const loss::DetectionLoss* loss) {
+ValResults DetectionValidator::run(nn::YoloModel& model, const torch::Device& device, const loss::DetectionLoss* loss,
+                                   ProcessGroup* group) {
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
@@ -100,6 +102,27 @@ ValResults DetectionValidator::run(nn::YoloModel& model, const torch::Device& de
     }
     ++batches;
   }
+  if (group != nullptr && group->world_size() > 1) {
+    // Every rank's per-image statistics, concatenated in rank order: the metrics of the whole split.
+    auto fields = stats.to_tensors();
+    std::vector<torch::Tensor> merged;
+    for (auto& field : fields) {
+      const bool is_bool = field.scalar_type() == torch::kBool;
+      auto flat = (is_bool ? field.to(torch::kUInt8) : field).reshape({-1}).contiguous();
+      auto parts = group->allgather_variable(flat);
+      auto joined = torch::cat(parts);
+      if (field.dim() == 2) joined = joined.reshape({-1, field.size(1)});
+      merged.push_back(is_bool ? joined.to(torch::kBool) : joined);
+    }
+    stats = metrics::DetectionStats::from_tensors(nc, merged);
+    auto counts = torch::tensor({static_cast<double>(images), static_cast<double>(batches)}, torch::kFloat64);
+    auto losses = loss_sum.to(torch::kFloat64);
+    group->allreduce_sum(counts);
+    group->allreduce_sum(losses);
+    images = static_cast<int64_t>(counts[0].item<double>());
+    batches = static_cast<int64_t>(counts[1].item<double>());
+    loss_sum = losses.to(torch::kFloat32);
+  }
   YOLO_CHECK(images > 0, "validation saw no images: check the val split of the dataset");
   auto computed = stats.compute();
   auto results = to_results(computed, options_.names);
@@ -112,9 +135,11 @@ ValResults DetectionValidator::run(nn::YoloModel& model, const torch::Device& de
   }
   results.speed = {total.preprocess / images, total.inference / images, total.loss / images,
                    total.postprocess / images};
-  log_info("{}", metrics::format_metrics_table(computed, options_.names, images, results.instances,
-                                                 options_.verbose));
-  if (options_.verbose)
+  const bool main_rank = group == nullptr || group->rank() == 0;
+  if (main_rank)
+    log_info("{}", metrics::format_metrics_table(computed, options_.names, images, results.instances,
+                                                   options_.verbose));
+  if (options_.verbose && main_rank)
     log_info("Speed: {:.1f}ms preprocess, {:.1f}ms inference, {:.1f}ms loss, {:.1f}ms postprocess per image",
              results.speed.preprocess, results.speed.inference, results.speed.loss, results.speed.postprocess);
   if (was_training) model->train();
@@ -123,7 +148,8 @@ ValResults DetectionValidator::run(nn::YoloModel& model, const torch::Device& de
 
 std::shared_ptr<data::DataLoader> make_val_loader(const std::vector<std::string>& sources,
                                                   const std::vector<std::string>& names, const TrainArgs& args,
-                                                  int64_t batch_size, int64_t stride, bool pin_memory) {
+                                                  int64_t batch_size, int64_t stride, bool pin_memory,
+                                                  int64_t rank, int64_t world_size) {
   data::DatasetOptions o;
   o.imgsz = args.imgsz();
   o.augment = false;
@@ -141,6 +167,9 @@ std::shared_ptr<data::DataLoader> make_val_loader(const std::vector<std::string>
   lo.shuffle = false;
   lo.seed = args.seed();
   lo.pin_memory = pin_memory;
+  lo.rank = rank;
+  lo.world_size = world_size;
+  lo.shard_batches = true;
   return std::make_shared<data::DataLoader>(dataset, lo);
 }
 

@@ -93,6 +93,9 @@ TEST_CASE("defaults match Ultralytics' default.yaml", "[config]") {
   CHECK(args.datasets_dir().empty());
   CHECK_FALSE(args.scale_lr());
   CHECK(args.save_batches() == 0);
+  CHECK(args.ddp_timeout() == 10800);  // Ultralytics' process-group timeout, 3 hours
+  CHECK(TrainArgs::from_strings({"ddp_timeout=30"}).ddp_timeout() == 30);
+  CHECK_THROWS_WITH(TrainArgs::from_strings({"ddp_timeout=soon"}), ContainsSubstring("ddp_timeout"));
 }
 
 TEST_CASE("chained setters set and return the same args", "[config]") {

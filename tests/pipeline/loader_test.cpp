@@ -196,6 +196,30 @@ TEST_CASE("loader: ranks get disjoint shards of equal length covering the datase
   CHECK_THROWS_AS(DataLoader(even, bad), yolo::Error);
 }
 
+TEST_CASE("loader: shard_batches deals whole batches of the unsharded order, without padding", "[data]") {
+  yolo::test::TempDir tmp;
+  auto ds = train_set(tmp, 11, 0);
+  LoaderOptions one;
+  one.batch_size = 3, one.workers = 1, one.shuffle = false;
+  DataLoader single(ds, one);
+  const auto reference = epoch(single, 0);  // batches of 3, 3, 3, 2
+  REQUIRE(reference.size() == 4);
+  std::multiset<std::string> all;
+  for (int64_t rank : {0, 1}) {
+    LoaderOptions lo = one;
+    lo.rank = rank, lo.world_size = 2, lo.shard_batches = true;
+    DataLoader loader(ds, lo);
+    const auto batches = epoch(loader, 0);
+    REQUIRE(batches.size() == 2);  // rank 0: batches 0 and 2; rank 1: batches 1 and 3
+    for (size_t k = 0; k < batches.size(); ++k) {
+      CHECK(batches[k].paths == reference[static_cast<size_t>(rank) + 2 * k].paths);
+      all.insert(batches[k].paths.begin(), batches[k].paths.end());
+    }
+  }
+  CHECK(all.size() == 11);  // every image once
+  CHECK(std::set<std::string>(all.begin(), all.end()).size() == 11);
+}
+
 TEST_CASE("loader: a worker's failure reaches the caller naming the file, also when stopped early", "[data]") {
   yolo::test::TempDir tmp;
   auto ds = train_set(tmp, 8, 0);

@@ -171,6 +171,9 @@ class TrainArgs {
   YOLO_ARG(bool, scale_lr) = false;
   /// Save this many augmented training batches as images (to check labels and augmentation).
   YOLO_ARG(int, save_batches) = 0;
+  /// Seconds a distributed (DDP) run waits for a peer rank (rendezvous, collectives) before failing;
+  /// Ultralytics' process-group timeout is 3 hours.
+  YOLO_ARG(double, ddp_timeout) = 10800;
   /// The run folder, filled in by the trainer (Ultralytics writes it last in args.yaml).
   YOLO_ARG(std::string, save_dir);
 };

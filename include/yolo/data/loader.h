@@ -35,7 +35,8 @@ struct Batch {
 ///
 /// Sharding: with world_size > 1, the epoch's order is padded by wrapping to a multiple of
 /// world_size and rank r takes positions r, r + world_size, ... (torch's DistributedSampler), so
-/// every rank has the same number of batches.
+/// every rank has the same number of batches. With shard_batches (validation) whole batches are dealt
+/// instead, without padding: ranks may then have different numbers of batches.
 ///
 /// Mosaic's extra images: Ultralytics draws them from a buffer of the images its worker process
 /// loaded last, whose content depends on worker timing. Here they are drawn from the last

@@ -37,6 +37,10 @@ struct LoaderOptions {
   bool shuffle = true;
   uint64_t seed = 0;
   int64_t rank = 0, world_size = 1;
+  /// Sharding unit: false (training) deals samples round-robin and pads by wrapping, as torch's
+  /// DistributedSampler; true (validation) deals whole batches of the unsharded order round-robin without
+  /// padding, so that every image is seen once and in the same batch (same rect shape) as in one process.
+  bool shard_batches = false;
   bool pin_memory = false;      // page-locked batches for asynchronous copies to CUDA
   size_t prefetch_batches = 4;  // batches ready ahead of the consumer, at most
   bool drop_last = false;

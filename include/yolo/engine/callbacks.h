@@ -21,6 +21,8 @@ struct TrainEvent {
   ValResults metrics;      ///< valid from on_fit_epoch_end
   double fitness = 0, best_fitness = 0;
   std::string save_dir;
+  int rank = 0, world_size = 1;          ///< this process in a distributed run (callbacks run on every rank)
+  std::vector<std::string> batch_files;  ///< the images of this rank's batch (on_train_batch_end)
   bool stop = false;       ///< a callback may set this to end training after the current epoch
 };
 

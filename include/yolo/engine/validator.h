@@ -18,6 +18,8 @@ class DetectionLoss;
 
 namespace yolo::engine {
 
+class ProcessGroup;
+
 struct ValidatorOptions {
   double conf = 0.001, iou = 0.7;
   int64_t max_det = 300;
@@ -32,7 +34,11 @@ class DetectionValidator {
  public:
   DetectionValidator(std::shared_ptr<data::DataLoader> loader, ValidatorOptions options);
   /// Runs the whole split through `model` (in eval mode) on `device`; with `loss`, also the val losses.
-  ValResults run(nn::YoloModel& model, const torch::Device& device, const loss::DetectionLoss* loss = nullptr);
+  /// With `group`, the loader holds this rank's shard (make_val_loader's rank/world_size): every rank
+  /// computes its images, their statistics are gathered, and every rank returns the metrics of the
+  /// whole split. Only rank 0 prints the table.
+  ValResults run(nn::YoloModel& model, const torch::Device& device, const loss::DetectionLoss* loss = nullptr,
+                 ProcessGroup* group = nullptr);
 
  private:
   std::shared_ptr<data::DataLoader> loader_;
@@ -42,9 +48,11 @@ class DetectionValidator {
 /// `val` mode: the split `args.split()` of `args.data()` through `model`, printing the table.
 ValResults validate_detector(nn::YoloModel model, const ValArgs& args);
 
-/// The validation loader for a split, as training and `val` build it (rect batches, letterbox, pad 0.5).
+/// The validation loader for a split, as training and `val` build it (rect batches, letterbox, pad 0.5);
+/// with world_size > 1, rank `rank`'s share of whole batches.
 std::shared_ptr<data::DataLoader> make_val_loader(const std::vector<std::string>& sources,
                                                   const std::vector<std::string>& names, const TrainArgs& args,
-                                                  int64_t batch_size, int64_t stride, bool pin_memory);
+                                                  int64_t batch_size, int64_t stride, bool pin_memory,
+                                                  int64_t rank = 0, int64_t world_size = 1);
 
 }  // namespace yolo::engine

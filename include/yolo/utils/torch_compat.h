@@ -10,7 +10,20 @@
 #define YOLO_TORCH_VERSION_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
+namespace c10d {
+class ProcessGroup;
+class Backend;
+}  // namespace c10d
+
 namespace yolo::compat {
+
+/// The c10d class that ProcessGroupGloo / ProcessGroupNCCL derive from and that carries the collectives:
+/// c10d::ProcessGroup in 1.13, c10d::Backend from 2.0 (where ProcessGroup became a dispatcher over backends).
+#if YOLO_TORCH_VERSION_AT_LEAST(2, 0)
+using C10dBackend = c10d::Backend;
+#else
+using C10dBackend = c10d::ProcessGroup;
+#endif
 
 /// Number of elements in a storage-backed tensor's underlying storage, in elements.
 inline int64_t storage_numel(const torch::Tensor& t) {
