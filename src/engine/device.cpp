@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <sstream>
 #include <thread>
 
 #include "yolo/utils/error.h"
+#include "yolo/utils/log.h"
 #include "yolo/utils/torch_compat.h"
 
 namespace yolo::engine {
@@ -39,7 +42,47 @@ std::string cpu_description() {
   return fmt::format("CPU ({} cores)", std::max(1u, std::thread::hardware_concurrency()));
 }
 
+// nvidia-smi's view of the GPUs (LibTorch has no utilisation or memory query without CUDA headers); "" when
+// nvidia-smi is not there.
+std::string query_nvidia_smi() {
+  FILE* pipe = ::popen(
+      "nvidia-smi --query-gpu=index,memory.used,memory.total,utilization.gpu --format=csv,noheader,nounits "
+      "2>/dev/null",
+      "r");
+  if (!pipe) return "";
+  std::string out;
+  char buffer[256];
+  while (std::fgets(buffer, sizeof buffer, pipe)) out += buffer;
+  ::pclose(pipe);
+  return out;
+}
+
+int64_t idlest_or_last_gpu(int64_t count) {
+  if (auto id = idlest_gpu(query_nvidia_smi()); id && *id < count) return *id;
+  log_warning("device=-1: no GPU with 20% free memory found through nvidia-smi, taking CUDA device {}", count - 1);
+  return count - 1;
+}
+
 }  // namespace
+
+std::optional<int64_t> idlest_gpu(const std::string& nvidia_smi_csv) {
+  std::istringstream lines(nvidia_smi_csv);
+  std::string line;
+  std::optional<int64_t> best;
+  double best_utilization = 0, best_free = 0;
+  while (std::getline(lines, line)) {
+    std::replace(line.begin(), line.end(), ',', ' ');
+    std::istringstream fields(line);
+    int64_t index;
+    double used, total, utilization;
+    if (!(fields >> index >> used >> total >> utilization) || total <= 0) continue;  // "[N/A]" and the like
+    const double free = total - used;
+    if (free < 0.2 * total) continue;  // as Ultralytics: a GPU needs 20% of its memory free
+    if (!best || utilization < best_utilization || (utilization == best_utilization && free > best_free))
+      best = index, best_utilization = utilization, best_free = free;
+  }
+  return best;
+}
 
 DeviceChoice select_device(const std::string& device) {
   const std::string spec = lowercase_without_spaces(device);
@@ -96,8 +139,8 @@ DeviceChoice select_device(const std::string& device) {
                "device='{}' is not understood: use cpu, mps, a CUDA index like 0, a list like 0,1, or -1", device);
     const int64_t id = std::stoll(token);
     YOLO_CHECK(n > 0, "device='{}' asks for CUDA but {}", device, available_devices());
-    // -1 picks the idlest GPU; without a memory query in LibTorch, the highest index is the best guess.
-    const int64_t resolved = id == -1 ? n - 1 : id;
+    // -1: the least busy GPU with memory to spare, as Ultralytics' select_idle_gpu.
+    const int64_t resolved = id == -1 ? idlest_or_last_gpu(n) : id;
     YOLO_CHECK(resolved >= 0 && resolved < n, "device='{}': CUDA device {} does not exist ({})", device, id,
                available_devices());
     YOLO_CHECK(std::find(ids.begin(), ids.end(), resolved) == ids.end(),
@@ -111,8 +154,6 @@ DeviceChoice select_device(const std::string& device) {
   choice.description = fmt::format("CUDA:{}", fmt::join(ids, ","));
   return choice;
 }
-
-bool amp_supported(const torch::Device& device) { return device.is_cuda(); }
 
 double memory_reserved_gb(const torch::Device& device) {
   (void)device;

@@ -14,6 +14,7 @@
 #include "yolo/data/dataset.h"
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/data/loader.h"
+#include "yolo/engine/amp.h"
 #include "yolo/engine/checkpointing.h"
 #include "yolo/engine/device.h"
 #include "yolo/engine/distributed.h"
@@ -136,6 +137,7 @@ class Trainer {
   void setup();
   void train_epoch(int64_t epoch);
   void optimizer_step();
+  void setup_precision();
   void set_train_mode();
   ValResults validate();
   // Distributed hooks: no-ops in a single process.
@@ -159,6 +161,8 @@ class Trainer {
   BuiltOptimizer optimizer_;
   std::unique_ptr<ModelEma> ema_;
   std::vector<std::string> frozen_;
+  Precision precision_ = Precision::fp32;
+  GradScaler scaler_{false};
 
   DistributedEnv dist_;
   std::shared_ptr<HostedStore> hosted_store_;  // rank 0 of the built-in launcher, until the group takes it
@@ -217,6 +221,7 @@ void Trainer::setup() {
     broadcast_state(state);
   }
   nn::use_channels_last(*model_);
+  setup_precision();
 
   // Run folder: rank 0 makes it, the others learn its name
   if (main_rank()) {
@@ -442,12 +447,41 @@ void Trainer::average_epoch_loss() {
   for (int k = 0; k < 3; ++k) epoch_loss_[k] = t[k].item<double>() / group_->world_size();
 }
 
+void Trainer::setup_precision() {
+  precision_ = amp_precision(device_.primary, args_.amp());
+  if (device_.primary.is_cuda() && !args_.rect() && !args_.deterministic())
+    at::globalContext().setBenchmarkCuDNN(true);  // training shapes are fixed: let cuDNN pick its kernels once
+  if (precision_ == Precision::fp32) return;
+  // Ultralytics' check_amp: rank 0 compares fp32 and autocast outputs once; every rank follows its verdict.
+  bool agree = true;
+  std::string detail;
+  if (main_rank()) {
+    try {
+      agree = amp_outputs_agree(model_, device_.primary, precision_, args_.imgsz(), &detail);
+    } catch (const std::exception& e) {
+      agree = false, detail = e.what();
+    }
+  }
+  if (any_rank(!agree)) {
+    log_warning("AMP checks failed ({}): training in fp32 instead. Pass amp=False to skip this check.", detail);
+    precision_ = Precision::fp32;
+  } else {
+    log_info("AMP: checks passed, training with {} autocast{}", to_string(precision_),
+             precision_ == Precision::fp16 ? " and a dynamic loss scale" : "");
+  }
+  scaler_ = GradScaler(precision_ == Precision::fp16);
+}
+
 void Trainer::optimizer_step() {
   std::vector<torch::Tensor> params;
   for (auto& p : model_->parameters())
     if (p.requires_grad()) params.push_back(p);
+  // fp16: the gradients carry the loss scale; a step whose gradients overflowed is skipped (the EMA still
+  // updates, as Ultralytics'), and the scale adapts.
+  const bool finite = scaler_.unscale(params);
   torch::nn::utils::clip_grad_norm_(params, 10.0);
-  optimizer_.optimizer->step();
+  if (finite) optimizer_.optimizer->step();
+  scaler_.update(!finite);
   optimizer_.optimizer->zero_grad();
   ema_->update(*model_);
 }
@@ -485,8 +519,12 @@ void Trainer::train_epoch(int64_t epoch) {
                       .div_(255)
                       .contiguous(torch::MemoryFormat::ChannelsLast);
     auto targets = batch->targets.to(device_.primary);
-    auto feats = model_->forward_raw(images);
-    auto result = (*loss_)(feats, targets);
+    std::vector<torch::Tensor> feats;
+    {
+      AutocastGuard autocast(device_.primary, precision_);
+      feats = model_->forward_raw(images);
+    }
+    auto result = (*loss_)(feats, targets);  // in fp32 whatever the forward's precision
     YOLO_CHECK(torch::isfinite(result.total).item<bool>(),
                "non-finite training loss at epoch {} batch {}: lower lr0 (now {}) or check the labels of this batch "
                "({}...); the last good weights are in {}",
@@ -495,7 +533,7 @@ void Trainer::train_epoch(int64_t epoch) {
     // Ultralytics scales a rank's loss by world_size; with the reducer's average over ranks, the step is
     // the sum of every rank's (batch-size-scaled) loss gradient, as one process accumulating the ranks'
     // batches would take.
-    (group_ ? result.total * static_cast<double>(group_->world_size()) : result.total).backward();
+    scaler_.scale(group_ ? result.total * static_cast<double>(group_->world_size()) : result.total).backward();
     if (reducer_) reducer_->finish();
     auto items = result.items.to(torch::kCPU);
     for (int k = 0; k < 3; ++k) epoch_loss_[k] = (epoch_loss_[k] * i + items[k].item<double>()) / (i + 1);

@@ -1,6 +1,8 @@
 #pragma once
 // Device selection as Ultralytics' select_device, and the few device-specific calls the loops need.
 // Everything else in the engine is device-generic: tensors follow the model's device.
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,8 +21,9 @@ struct DeviceChoice {
 /// "mps". A device that does not exist is an error that lists what is available.
 DeviceChoice select_device(const std::string& device);
 
-/// Autocast is used on CUDA only; bf16 where the GPU supports it, fp16 with a loss scaler otherwise.
-bool amp_supported(const torch::Device& device);
+/// The GPU that device=-1 takes, from nvidia-smi's `index, memory.used, memory.total, utilization.gpu`
+/// CSV rows: the least utilised among those with 20% of their memory free (ties: the most free memory).
+std::optional<int64_t> idlest_gpu(const std::string& nvidia_smi_csv);
 /// Bytes of accelerator memory reserved by this process (0 on CPU), for the progress line.
 double memory_reserved_gb(const torch::Device& device);
 /// Waits for queued work on the device (no-op on CPU), so that timings are honest.

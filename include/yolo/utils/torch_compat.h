@@ -1,5 +1,7 @@
 #pragma once
 // The one place where LibTorch 1.13 (Debian) and 2.x (the CUDA machine) differ for us.
+#include <ATen/autocast_mode.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
@@ -43,5 +45,42 @@ auto optimizer_state_key(Optimizer& optimizer, const torch::Tensor& param) {
     return static_cast<Key>(param.unsafeGetTensorImpl());
   }
 }
+
+/// Autocast state of one device type (CUDA or CPU): 2.4 keyed these by device type, 1.13 had one
+/// function per type.
+inline bool autocast_enabled(c10::DeviceType type) {
+#if YOLO_TORCH_VERSION_AT_LEAST(2, 4)
+  return at::autocast::is_autocast_enabled(type);
+#else
+  return type == c10::DeviceType::CUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+#endif
+}
+
+inline at::ScalarType autocast_dtype(c10::DeviceType type) {
+#if YOLO_TORCH_VERSION_AT_LEAST(2, 4)
+  return at::autocast::get_autocast_dtype(type);
+#else
+  return type == c10::DeviceType::CUDA ? at::autocast::get_autocast_gpu_dtype() : at::autocast::get_autocast_cpu_dtype();
+#endif
+}
+
+inline void set_autocast(c10::DeviceType type, bool enabled, at::ScalarType dtype) {
+#if YOLO_TORCH_VERSION_AT_LEAST(2, 4)
+  at::autocast::set_autocast_dtype(type, dtype);
+  at::autocast::set_autocast_enabled(type, enabled);
+#else
+  if (type == c10::DeviceType::CUDA) {
+    at::autocast::set_autocast_gpu_dtype(dtype);
+    at::autocast::set_enabled(enabled);
+  } else {
+    at::autocast::set_autocast_cpu_dtype(dtype);
+    at::autocast::set_cpu_enabled(enabled);
+  }
+#endif
+}
+
+/// Whether the current CUDA GPU runs bf16 convolutions natively (compute capability 8.0+, cuDNN 8), as
+/// torch.cuda.is_bf16_supported; false in a CPU-only build.
+inline bool cuda_supports_bf16() { return at::detail::getCUDAHooks().supportsBFloat16ConvolutionWithCuDNNv8(); }
 
 }  // namespace yolo::compat
