@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "catch.h"
+#include "yolo/engine/amp.h"
 #include "yolo/io/checkpoint.h"
 #include "yolo/loss/detection_loss.h"
 #include "yolo/nn/model.h"
@@ -15,6 +16,9 @@
 namespace {
 
 constexpr int64_t kImageSize = 640;
+// Ultralytics 8.3.166 (fp32, train mode) on the 4 fixture images: box, cls, dfl.
+constexpr double kReferenceBox = 0.648308277130127, kReferenceCls = 1.1001750230789185,
+                 kReferenceDfl = 1.0510317087173462;
 
 /// As the reference was made: plain resize to 640x640 (INTER_LINEAR), BGR -> RGB, /255, CHW.
 torch::Tensor load_image(const std::string& path) {
@@ -40,9 +44,9 @@ torch::Tensor load_labels(const std::string& path, int64_t batch_index) {
   return torch::from_blob(values.data(), {rows, 6}, torch::kFloat32).clone();
 }
 
-}  // namespace
 
-TEST_CASE("DetectionLoss of yolov8n_fdet.pt on 4 val images matches Ultralytics", "[parity][loss]") {
+/// The fixed batch of the reference: 4 fdet val images and their 17 boxes.
+std::pair<torch::Tensor, torch::Tensor> reference_batch() {
   const std::string dir = yolo::test::data_path("fdet_val4");
   std::vector<torch::Tensor> images, targets;
   for (int64_t i = 0; i < 4; ++i) {
@@ -50,27 +54,64 @@ TEST_CASE("DetectionLoss of yolov8n_fdet.pt on 4 val images matches Ultralytics"
     images.push_back(load_image(dir + "/images/" + stem + ".jpg"));
     targets.push_back(load_labels(dir + "/labels/" + stem + ".txt", i));
   }
-  const auto x = torch::stack(images);
-  const auto y = torch::cat(targets);
+  auto y = torch::cat(targets);
   REQUIRE(y.size(0) == 17);  // the four label files hold 17 boxes
+  return {torch::stack(images), y};
+}
 
+yolo::nn::YoloModel reference_model() {
   yolo::nn::YoloModel model(yolo::nn::load_model_spec("yolov8n.yaml", 10));
   const auto report = yolo::nn::transfer_weights(
       model, yolo::io::load_checkpoint(yolo::test::data_path("yolov8n_fdet.pt")).model_state());
   REQUIRE(report.transferred == report.total);
   // Train mode, as the reference: batch norm normalises with the statistics of these 4 images.
   model->train();
+  return model;
+}
 
+}  // namespace
+
+TEST_CASE("DetectionLoss of yolov8n_fdet.pt on 4 val images matches Ultralytics", "[parity][loss]") {
+  const auto [x, y] = reference_batch();
+  auto model = reference_model();
   const yolo::loss::DetectionLoss loss(model->nc(), model->strides());
   const auto result = loss(model->forward_raw(x), y);
 
-  // Ultralytics 8.3.166 (fp32, train mode): box 0.648308277, cls 1.100175023, dfl 1.051031709; sum x 4 = 11.19806.
-  CHECK(result.items[0].item<double>() == Approx(0.648308277130127).epsilon(1e-3));
-  CHECK(result.items[1].item<double>() == Approx(1.1001750230789185).epsilon(1e-3));
-  CHECK(result.items[2].item<double>() == Approx(1.0510317087173462).epsilon(1e-3));
+  // Sum x batch 4 = 11.19806 in the reference.
+  CHECK(result.items[0].item<double>() == Approx(kReferenceBox).epsilon(1e-3));
+  CHECK(result.items[1].item<double>() == Approx(kReferenceCls).epsilon(1e-3));
+  CHECK(result.items[2].item<double>() == Approx(kReferenceDfl).epsilon(1e-3));
   CHECK(result.total.item<double>() == Approx(11.198060035705566).epsilon(1e-3));
 
   result.total.backward();
   for (const auto& p : model->parameters())
     if (p.grad().defined()) CHECK(torch::isfinite(p.grad()).all().item<bool>());
+}
+
+TEST_CASE("the loss of an autocast forward matches Ultralytics' fp32 loss within AMP tolerance", "[parity][loss][amp]") {
+  // CPU bf16 always (the autocast LibTorch runs without a GPU); the precision training would use on CUDA too,
+  // where this build and machine have one.
+  std::vector<std::pair<torch::Device, yolo::engine::Precision>> runs{{torch::kCPU, yolo::engine::Precision::bf16}};
+  if (torch::cuda::is_available()) runs.emplace_back(torch::kCUDA, yolo::engine::amp_precision(torch::kCUDA, true));
+  const auto [x, y] = reference_batch();
+  for (const auto& [device, precision] : runs) {
+    INFO(device.str() << " " << yolo::engine::to_string(precision));
+    auto model = reference_model();
+    model->to(device);
+    const yolo::loss::DetectionLoss loss(model->nc(), model->strides());
+    std::vector<torch::Tensor> feats;
+    {
+      yolo::engine::AutocastGuard autocast(device, precision);
+      feats = model->forward_raw(x.to(device));
+    }
+    CHECK(feats[0].scalar_type() == (precision == yolo::engine::Precision::bf16 ? torch::kBFloat16 : torch::kHalf));
+    const auto result = loss(feats, y.to(device));
+    const auto items = result.items.cpu();
+    CHECK(items[0].item<double>() == Approx(kReferenceBox).epsilon(0.02));
+    CHECK(items[1].item<double>() == Approx(kReferenceCls).epsilon(0.02));
+    CHECK(items[2].item<double>() == Approx(kReferenceDfl).epsilon(0.02));
+    result.total.backward();
+    for (const auto& p : model->parameters())
+      if (p.grad().defined()) CHECK(torch::isfinite(p.grad()).all().item<bool>());
+  }
 }
