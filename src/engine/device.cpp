@@ -143,9 +143,10 @@ DeviceChoice select_device(const std::string& device) {
     const int64_t resolved = id == -1 ? idlest_or_last_gpu(n) : id;
     YOLO_CHECK(resolved >= 0 && resolved < n, "device='{}': CUDA device {} does not exist ({})", device, id,
                available_devices());
-    YOLO_CHECK(std::find(ids.begin(), ids.end(), resolved) == ids.end(),
-               "device='{}' names CUDA device {} twice: a distributed run takes one process per distinct GPU", device,
-               resolved);
+    if (std::find(ids.begin(), ids.end(), resolved) != ids.end())
+      log_warning("device='{}' puts several ranks on CUDA device {}: they share its memory, and communicate through "
+                  "Gloo (NCCL needs one GPU per rank)",
+                  device, resolved);
     ids.push_back(resolved);
   }
   YOLO_CHECK(!ids.empty(), "device='{}' names no device", device);

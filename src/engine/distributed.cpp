@@ -151,6 +151,31 @@ int pick_master_port(int preferred) {
 
 #if YOLO_HAVE_GLOO
 
+namespace {
+
+// NCCL refuses two ranks on one GPU ("Duplicate GPU detected"), which is how DDP is tried on a one-GPU
+// machine (device=0,0): every rank publishes its host and GPU, and ranks that share one use Gloo instead.
+bool ranks_share_a_gpu(c10d::Store& store, const DistributedEnv& env, const torch::Device& device) {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const int index = device.has_index() ? device.index() : 0;
+  const std::string mine = fmt::format("{}/cuda:{}", host, index);
+  store.set(fmt::format("gpu/{}", env.rank), std::vector<uint8_t>(mine.begin(), mine.end()));
+  std::vector<std::string> seen;
+  bool shared = false;
+  for (int r = 0; r < env.world_size; ++r) {
+    const auto value = store.get(fmt::format("gpu/{}", r));
+    std::string gpu(value.begin(), value.end());
+    shared = shared || std::find(seen.begin(), seen.end(), gpu) != seen.end();
+    seen.push_back(std::move(gpu));
+  }
+  if (shared && env.rank == 0)
+    log_warning("DDP: several ranks share a GPU, so they communicate through Gloo (NCCL needs one GPU per rank)");
+  return shared;
+}
+
+}  // namespace
+
 struct ProcessGroup::Impl {
   DistributedEnv env;
   torch::Device device{torch::kCPU};
@@ -300,7 +325,7 @@ std::unique_ptr<ProcessGroup> ProcessGroup::create(const DistributedEnv& env, co
   }
   auto prefixed = c10::make_intrusive<c10d::PrefixStore>("yolo/pg", impl->store);
   try {
-    if (device.is_cuda()) {
+    if (device.is_cuda() && !ranks_share_a_gpu(*prefixed, env, device)) {
 #if YOLO_HAVE_NCCL
       auto options = c10d::ProcessGroupNCCL::Options::create();
       options->timeout = timeout;
