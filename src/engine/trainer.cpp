@@ -608,9 +608,11 @@ TrainResults Trainer::run() {
       metrics_ = ValResults{};
       fitness_ = -(epoch_loss_[0] + epoch_loss_[1] + epoch_loss_[2]);  // Ultralytics: the loss stands in for fitness
     }
-    const bool is_best = !has_best_ || best_fitness_ < fitness_;
+    // An interrupted epoch is not a completed one: no results row, no best.pt, and last.pt says the epoch
+    // before, so that resume=True trains this epoch again (from the weights reached so far).
+    const bool is_best = !interrupted_ && (!has_best_ || best_fitness_ < fitness_);
     if (is_best) best_fitness_ = fitness_, has_best_ = true;
-    if (main_rank())
+    if (main_rank() && !interrupted_)
       append_results_row(save_dir_ / "results.csv", epoch, seconds_since(train_start_) + time_offset_, epoch_loss_,
                          metrics_, lr);
     stop_ = stopper(epoch + 1, fitness_) || final_epoch || stop_;
@@ -619,13 +621,14 @@ TrainResults Trainer::run() {
     if (args_.time() > 0) stop_ = any_rank(stop_);  // clocks differ between ranks
     if ((args_.save() || final_epoch) && main_rank()) {
       TrainState state;
-      state.epoch = epoch, state.best_fitness = best_fitness_, state.has_best_fitness = has_best_;
+      state.epoch = interrupted_ ? epoch - 1 : epoch;
+      state.best_fitness = best_fitness_, state.has_best_fitness = has_best_;
       state.last_opt_step = last_opt_step_;
       state.train_seconds = seconds_since(train_start_) + time_offset_;
       state.metrics = metrics_.results_dict();
       state.names = data_.names;
       CheckpointFiles files{weights_dir_ / "last.pt", is_best ? weights_dir_ / "best.pt" : fs::path{},
-                            args_.save_period() > 0 && epoch % args_.save_period() == 0
+                            !interrupted_ && args_.save_period() > 0 && epoch % args_.save_period() == 0
                                 ? weights_dir_ / fmt::format("epoch{}.pt", epoch)
                                 : fs::path{}};
       save_train_checkpoint(files, *model_, *ema_, *optimizer_.optimizer, state, args_);

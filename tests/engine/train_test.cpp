@@ -133,3 +133,29 @@ TEST_CASE("pretrained=x.pt loads into the model built for the dataset's classes"
                     [](const std::string& l) { return l.find("Transferred 355/355 items") != std::string::npos; }));
   fs::remove_all(project);
 }
+
+TEST_CASE("a run stopped mid-epoch leaves last.pt that repeats that epoch on resume", "[engine][train][resume]") {
+  // on_train_batch_end's stop is how Ctrl-C reaches the loop (the Python binding sets it): the second
+  // epoch is cut after its first batch.
+  const auto project = fresh_dir("interrupted");
+  const auto args = yolo::TrainArgs().data(fixture_data()).epochs(3).imgsz(64).batch(4).workers(1)
+                        .project(project.string()).name("run").val(false).plots(false);
+  yolo::Model model("yolov8n.yaml");
+  model.add_callback("on_train_batch_end", [](yolo::TrainEvent& event) {
+    if (event.epoch == 1 && event.batch == 0) event.stop = true;
+  });
+  const auto results = model.train(args);
+  const fs::path run = results.save_dir;
+  CHECK(read_lines(run / "results.csv").size() == 2);  // header + epoch 1: the cut epoch has no row
+  const auto last = yolo::io::load_checkpoint((run / "weights" / "last.pt").string());
+  CHECK(last.epoch() == 0);  // the last completed epoch, so resume starts again at epoch 2 (index 1)
+  CHECK_FALSE(fs::exists(run / "weights" / "epoch1.pt"));
+
+  std::vector<int> resumed_epochs;
+  yolo::Model resumed("yolov8n.yaml");
+  resumed.add_callback("on_train_epoch_start", [&](yolo::TrainEvent& event) { resumed_epochs.push_back(event.epoch); });
+  const auto finished = resumed.train(yolo::TrainArgs().resume((run / "weights" / "last.pt").string()));
+  CHECK(resumed_epochs == std::vector<int>{1, 2});
+  CHECK(read_lines(fs::path(finished.save_dir) / "results.csv").size() == 4);  // epochs 1, 2, 3 once each
+  fs::remove_all(project);
+}
