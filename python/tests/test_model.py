@@ -41,7 +41,7 @@ def test_missing_checkpoint_is_a_yolo_error(tmp_path):
         yolo.Model(str(tmp_path / "missing.pt"))
 
 
-def test_one_epoch_training_with_callback(data_dir, tmp_path):
+def test_one_epoch_training_with_callback(data_dir, tmp_path, capsys):
     model = yolo.Model("yolov8n.yaml")
     seen = []
     model.add_callback("on_fit_epoch_end", lambda event: seen.append(event))
@@ -53,6 +53,9 @@ def test_one_epoch_training_with_callback(data_dir, tmp_path):
     assert len(seen) == 1 and seen[0]["epoch"] == 0 and "metrics/mAP50(B)" in seen[0]["metrics"]
     assert (tmp_path / "run" / "weights" / "last.pt").exists()
     assert (tmp_path / "run" / "results.csv").read_text().startswith("epoch,time,train/box_loss")
+    # Progress goes through Python's sys.stdout (what notebooks show), not the C++ stream.
+    out = capsys.readouterr().out
+    assert "Starting training for 1 epochs" in out and "mAP50-95" in out
 
 
 def test_callback_on_unknown_event_is_rejected():
