@@ -306,6 +306,11 @@ void Trainer::setup() {
   optimizer_ = build_optimizer(*model_, oo);
   if (args_.optimizer() == "auto") args_.warmup_bias_lr(0.0);  // as Ultralytics: no higher than lr for Adam
   initial_lr_ = optimizer_.lr;
+  if (args_.scale_lr() && group_) {  // the "effective lr = lr x world size" rule; off by default, as Ultralytics
+    initial_lr_ *= group_->world_size();
+    for (auto& g : optimizer_.optimizer->param_groups()) set_group_lr(g, initial_lr_);
+    log_info("scale_lr=True: lr {} x {} ranks = {}", optimizer_.lr, group_->world_size(), initial_lr_);
+  }
   if (group_) {
     std::vector<torch::Tensor> trained;
     for (auto& p : model_->parameters())

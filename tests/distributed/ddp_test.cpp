@@ -42,10 +42,20 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 fs::path fresh_dir(const std::string& name) {
-  // The process id keeps concurrent test processes (ctest -j) out of each other's folders.
+  // The process id keeps concurrent test processes (ctest -j) out of each other's folders; the folders
+  // (tens of MB of runs each) go when the test process ends.
+  struct RemovedAtExit {
+    std::vector<fs::path> dirs;
+    ~RemovedAtExit() {
+      std::error_code ignored;
+      for (const auto& d : dirs) fs::remove_all(d, ignored);
+    }
+  };
+  static RemovedAtExit made;
   auto dir = fs::temp_directory_path() / ("yolo_ddp_test_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
+  made.dirs.push_back(dir);
   return dir;
 }
 
@@ -628,6 +638,7 @@ TEST_CASE("yolo train device=cpu,cpu: the CLI launches rank 1, which exits after
   for (const auto& a : run_args(data, dir, "run", "cpu,cpu", 8))
     if (a.rfind("epochs=", 0) != 0) argv.push_back(a);
   argv.push_back("epochs=1");
+  argv.push_back("scale_lr=True");  // lr0=0.02 x 2 ranks
   const pid_t pid = spawn(argv, {}, dir / "log");
   const int status = wait_for(pid, 300);
   const auto log = slurp(dir / "log");
@@ -640,5 +651,14 @@ TEST_CASE("yolo train device=cpu,cpu: the CLI launches rank 1, which exits after
   CHECK(summaries == 1);
   CHECK(fs::exists(dir / "run/weights/best.pt"));
   CHECK(!fs::exists(dir / "run2"));  // one run folder: rank 1 made none
+  // scale_lr: the epoch ran at lr0 x world size (no warmup, first epoch: lf = 1) in every group.
+  std::ifstream csv(dir / "run/results.csv");
+  std::string header, row;
+  std::getline(csv, header), std::getline(csv, row);
+  std::vector<std::string> cells;
+  for (std::stringstream cut(row); cells.emplace_back(), std::getline(cut, cells.back(), ',');) {}
+  cells.pop_back();
+  REQUIRE(cells.size() == 15);
+  for (size_t group = 12; group < 15; ++group) CHECK(std::stod(cells[group]) == Approx(0.04));
 }
 #endif
