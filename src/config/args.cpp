@@ -25,6 +25,34 @@ constexpr std::array<const char*, 12> kIgnoredKeys = {"overlap_mask", "mask_rati
                                                       "optimize",     "int8",       "dynamic",  "simplify",
                                                       "opset",        "workspace",  "nms",      "tracker"};
 
+// Keys yolocpp parses and keeps (so that Ultralytics' args.yaml and checkpoints round-trip) but does not act
+// on yet: a value other than the default gets a warning, so nothing the user asked for is silently dropped.
+struct NoEffect {
+  const char* key;
+  const char* why;
+};
+constexpr std::array<NoEffect, 19> kNoEffectKeys = {{
+    {"profile", "export profiling is not implemented"},
+    {"dnn", "yolocpp runs its own LibTorch model, not OpenCV DNN"},
+    {"visualize", "feature-map visualisation is not implemented"},
+    {"augment", "test-time augmentation is not implemented"},
+    {"embed", "embedding extraction is not implemented"},
+    {"show", "yolocpp opens no windows; use save=True"},
+    {"save_frames", "saving video frames is not implemented"},
+    {"show_boxes", "box drawing cannot be turned off yet"},
+    {"stream_buffer", "streams are read frame by frame"},
+    {"save_json", "COCO JSON output is not implemented"},
+    {"cutmix", "the CutMix augmentation is not implemented"},
+    {"copy_paste", "copy-paste needs segmentation labels, which yolocpp does not train on"},
+    {"copy_paste_mode", "copy-paste needs segmentation labels, which yolocpp does not train on"},
+    {"dropout", "a classification-training key; yolocpp trains detection"},
+    {"auto_augment", "a classification-training key; yolocpp trains detection"},
+    {"erasing", "a classification-training key; yolocpp trains detection"},
+    {"retina_masks", "a segmentation key; yolocpp runs detection"},
+    {"pose", "a pose-training key; yolocpp trains detection"},
+    {"kobj", "a pose-training key; yolocpp trains detection"},
+}};
+
 template <size_t N>
 bool contains(const std::array<const char*, N>& words, const std::string& word) {
   return std::find_if(words.begin(), words.end(), [&](const char* w) { return word == w; }) != words.end();
@@ -300,6 +328,10 @@ TrainArgs& TrainArgs::set(const std::string& key, const std::string& value) {
     spec.reset(*this);  // the key's default, which is None where Ultralytics' is
   } else {
     spec.set(*this, text);
+  }
+  for (const auto& no_effect : kNoEffectKeys) {
+    if (key == no_effect.key && spec.get(*this) != spec.get(TrainArgs()))
+      log_warning("'{}={}' has no effect in yolocpp ({}); going on without it", key, text, no_effect.why);
   }
   return *this;
 }

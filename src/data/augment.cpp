@@ -251,4 +251,16 @@ void random_flip(Instances& x, bool horizontal, double p, Rng& rng) {
   }
 }
 
+std::array<int64_t, 2> multi_scale_shape(int64_t imgsz, int64_t stride, std::array<int64_t, 2> batch_hw, Rng& rng) {
+  YOLO_CHECK(imgsz > 0 && stride > 0 && batch_hw[0] > 0 && batch_hw[1] > 0, "multi_scale: bad sizes");
+  const int64_t lo = imgsz / 2, hi = static_cast<int64_t>(imgsz * 1.5) + stride;  // Python's randrange(lo, hi)
+  const int64_t size = std::max(stride, rng.randint(lo, hi - 1) / stride * stride);  // never 0 for a tiny imgsz
+  const double factor = static_cast<double>(size) / static_cast<double>(std::max(batch_hw[0], batch_hw[1]));
+  if (factor == 1.0) return batch_hw;
+  auto scaled = [&](int64_t side) {
+    return static_cast<int64_t>(std::ceil(static_cast<double>(side) * factor / static_cast<double>(stride))) * stride;
+  };
+  return {scaled(batch_hw[0]), scaled(batch_hw[1])};
+}
+
 }  // namespace yolo::data

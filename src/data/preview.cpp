@@ -65,6 +65,10 @@ cv::Mat draw_grid(const Batch& batch, const std::vector<std::string>& names) {
 
 }  // namespace
 
+void save_batch_image(const Batch& batch, const std::vector<std::string>& names, const std::string& path) {
+  YOLO_CHECK(cv::imwrite(path, draw_grid(batch, names)), "could not write {}: is the folder writeable?", path);
+}
+
 std::vector<std::string> save_batch_previews(DataLoader& loader, int64_t n, const std::string& dir,
                                              const std::vector<std::string>& names) {
   YOLO_CHECK(n > 0, "save_batches={} must be positive", n);
@@ -74,7 +78,7 @@ std::vector<std::string> save_batch_previews(DataLoader& loader, int64_t n, cons
     auto batch = loader.next();
     if (!batch) break;
     const auto path = (fs::path(dir) / fmt::format("train_batch{}.jpg", i)).string();
-    YOLO_CHECK(cv::imwrite(path, draw_grid(*batch, names)), "could not write {}: is the folder writeable?", path);
+    save_batch_image(*batch, names, path);
     written.push_back(path);
   }
   return written;

@@ -11,9 +11,11 @@
 #include <optional>
 #include <thread>
 
+#include "yolo/data/augment.h"
 #include "yolo/data/dataset.h"
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/data/loader.h"
+#include "yolo/data/preview.h"
 #include "yolo/engine/amp.h"
 #include "yolo/engine/checkpointing.h"
 #include "yolo/engine/device.h"
@@ -137,6 +139,7 @@ class Trainer {
   void setup();
   void train_epoch(int64_t epoch);
   void optimizer_step();
+  torch::Tensor rescale_for_multi_scale(const torch::Tensor& images, int64_t iteration) const;
   void setup_precision();
   void set_train_mode();
   ValResults validate();
@@ -172,6 +175,7 @@ class Trainer {
   std::optional<LogLevel> saved_log_level_;  // ranks other than 0 print warnings and errors only
 
   fs::path save_dir_, weights_dir_;
+  int64_t stride_ = 32;  // the largest detection stride: multiple of every image side
   int64_t batch_size_ = 16, rank_batch_ = 16, accumulate_ = 1, epochs_ = 0, start_epoch_ = 0, nb_ = 0, nw_ = 0;
   int64_t last_opt_step_ = -1;
   double best_fitness_ = 0, fitness_ = 0, initial_lr_ = 0;
@@ -248,7 +252,7 @@ void Trainer::setup() {
   if (batch_size_ % world != 0)
     log_warning("batch={} is not a multiple of the {} ranks: each rank trains on {} images per batch", batch_size_,
                 world, rank_batch_);
-  const int64_t stride = std::max<int64_t>(32, static_cast<int64_t>(model_->strides().back()));
+  const int64_t stride = stride_ = std::max<int64_t>(32, static_cast<int64_t>(model_->strides().back()));
   data::DatasetOptions train_options;
   train_options.imgsz = args_.imgsz();
   train_options.augment = true;
@@ -477,6 +481,20 @@ void Trainer::setup_precision() {
   scaler_ = GradScaler(precision_ == Precision::fp16);
 }
 
+torch::Tensor Trainer::rescale_for_multi_scale(const torch::Tensor& images, int64_t iteration) const {
+  // The draw depends on (seed, iteration) only: every rank of a distributed run takes the same size.
+  constexpr uint64_t kMultiScaleStream = 0x6D756C7469ull;
+  data::Rng rng(static_cast<uint64_t>(args_.seed()), static_cast<uint64_t>(iteration), kMultiScaleStream);
+  const auto shape = data::multi_scale_shape(args_.imgsz(), stride_, {images.size(2), images.size(3)}, rng);
+  if (shape[0] == images.size(2) && shape[1] == images.size(3)) return images;
+  namespace F = torch::nn::functional;
+  return F::interpolate(images, F::InterpolateFuncOptions()
+                                    .size(std::vector<int64_t>{shape[0], shape[1]})
+                                    .mode(torch::kBilinear)
+                                    .align_corners(false))
+      .contiguous(torch::MemoryFormat::ChannelsLast);
+}
+
 void Trainer::optimizer_step() {
   std::vector<torch::Tensor> params;
   for (auto& p : model_->parameters())
@@ -523,6 +541,9 @@ void Trainer::train_epoch(int64_t epoch) {
                       .to(torch::kFloat32)
                       .div_(255)
                       .contiguous(torch::MemoryFormat::ChannelsLast);
+    if (args_.multi_scale()) images = rescale_for_multi_scale(images, ni);
+    if (args_.plots() && main_rank() && ni < 3)  // as Ultralytics: the first three batches, as trained on
+      data::save_batch_image(*batch, data_.names, (save_dir_ / fmt::format("train_batch{}.jpg", ni)).string());
     auto targets = batch->targets.to(device_.primary);
     std::vector<torch::Tensor> feats;
     {
@@ -550,7 +571,7 @@ void Trainer::train_epoch(int64_t epoch) {
     }
     ++i;
     log_progress(progress_line(epoch, epochs_, memory_reserved_gb(device_.primary), epoch_loss_,
-                               batch->targets.size(0), batch->images.size(-1), i, nb_, seconds_since(epoch_start)),
+                               batch->targets.size(0), images.size(-1), i, nb_, seconds_since(epoch_start)),
                  i == nb_);
     TrainEvent event;
     event.epoch = static_cast<int>(epoch), event.epochs = static_cast<int>(epochs_), event.batch = i - 1;
@@ -682,7 +703,7 @@ TrainResults Trainer::run() {
     vo.iou = args_.iou();
     vo.max_det = args_.max_det();
     vo.names = data_.names;
-    vo.verbose = true;
+    vo.verbose = args_.verbose();  // the per-class table
     auto val_loader = make_val_loader(data_.split(args_.split() == "test" && !data_.test.empty() ? "test" : "val"),
                                       data_.names, args_, rank_batch_ * 2,
                                       std::max<int64_t>(32, static_cast<int64_t>(best->strides().back())),

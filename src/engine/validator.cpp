@@ -188,7 +188,7 @@ ValResults validate_detector(nn::YoloModel model, const ValArgs& args) {
   o.iou = args.iou(), o.max_det = args.max_det();
   o.agnostic_nms = args.agnostic_nms(), o.single_cls = args.single_cls(), o.half = args.half();
   o.names = spec.names;
-  o.verbose = true;
+  o.verbose = args.verbose();
   auto fused = nn::fused_copy(model);  // as Ultralytics' standalone val; training validates unfused EMA weights
   fused->to(device);
   nn::use_channels_last(*fused);

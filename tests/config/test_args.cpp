@@ -2,11 +2,13 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "catch.h"
 #include "yolo/config/args.h"
 #include "yolo/config/parse.h"
 #include "yolo/utils/error.h"
+#include "yolo/utils/log.h"
 
 using Catch::Matchers::ContainsSubstring;
 using yolo::TrainArgs;
@@ -284,4 +286,20 @@ TEST_CASE("scalar parsing helpers", "[config]") {
   CHECK(format_string("") == "null");
   CHECK(format_string("coco8.yaml") == "coco8.yaml");
   CHECK(format_string("null") == "'null'");
+}
+
+TEST_CASE("a key yolocpp keeps but does not act on warns when set away from its default", "[config]") {
+  std::vector<std::string> warnings;
+  yolo::set_log_sink([&](yolo::LogLevel level, std::string_view line) {
+    if (level == yolo::LogLevel::Warning) warnings.emplace_back(line);
+  });
+  auto args = yolo::TrainArgs::from_strings({"cutmix=0.0", "save_json=False", "epochs=3"});  // defaults: quiet
+  CHECK(warnings.empty());
+  args.set("cutmix", "0.5");
+  args.set("save_json", "True");
+  yolo::set_log_sink({});
+  REQUIRE(warnings.size() == 2);
+  CHECK(warnings[0].find("'cutmix=0.5' has no effect") != std::string::npos);
+  CHECK(warnings[1].find("COCO JSON") != std::string::npos);
+  CHECK(args.cutmix() == 0.5);  // kept, so that args.yaml and checkpoints carry what was asked
 }

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <algorithm>
 #include <fstream>
+#include <set>
 
 #include "catch.h"
 #include "yolo/io/checkpoint.h"
@@ -157,5 +158,27 @@ TEST_CASE("a run stopped mid-epoch leaves last.pt that repeats that epoch on res
   const auto finished = resumed.train(yolo::TrainArgs().resume((run / "weights" / "last.pt").string()));
   CHECK(resumed_epochs == std::vector<int>{1, 2});
   CHECK(read_lines(fs::path(finished.save_dir) / "results.csv").size() == 4);  // epochs 1, 2, 3 once each
+  fs::remove_all(project);
+}
+
+TEST_CASE("plots=True writes the first training batches; multi_scale=True trains at drawn sizes", "[engine][train]") {
+  const auto project = fresh_dir("plots");
+  std::vector<std::string> lines;
+  yolo::set_log_sink([&](yolo::LogLevel, std::string_view line) { lines.emplace_back(line); });
+  auto results = yolo::Model("yolov8n.yaml")
+                     .train(yolo::TrainArgs().data(fixture_data()).epochs(1).imgsz(96).batch(4).workers(1)
+                                .project(project.string()).name("run").val(false).plots(true).multi_scale(true));
+  yolo::set_log_sink({});
+  const fs::path run = results.save_dir;
+  for (const auto* name : {"train_batch0.jpg", "train_batch1.jpg", "train_batch2.jpg"})
+    CHECK(fs::file_size(run / name) > 1000);
+  CHECK_FALSE(fs::exists(run / "train_batch3.jpg"));
+  // The progress lines' Size column shows the sizes the batches were trained at: more than one.
+  std::set<std::string> sizes;
+  for (const auto& line : lines) {
+    for (const auto* size : {" 32:", " 64:", " 96:", " 128:", " 160:"})
+      if (line.find("1/1") != std::string::npos && line.find(size) != std::string::npos) sizes.insert(size);
+  }
+  CHECK(sizes.size() > 1);
   fs::remove_all(project);
 }

@@ -180,3 +180,24 @@ TEST_CASE("dataset: augmented samples keep boxes on the pixels through mosaic, p
   }
   CHECK(checked > 10);
 }
+
+TEST_CASE("multi_scale sizes span imgsz/2 .. 1.5 imgsz in stride steps, the short side scaled alike", "[augment]") {
+  int64_t smallest = 1 << 30, largest = 0;
+  for (uint64_t i = 0; i < 2000; ++i) {
+    yolo::data::Rng rng(7, i, 1);
+    const auto hw = yolo::data::multi_scale_shape(640, 32, {640, 640}, rng);
+    REQUIRE(hw[0] == hw[1]);
+    REQUIRE(hw[0] % 32 == 0);
+    smallest = std::min(smallest, hw[0]), largest = std::max(largest, hw[0]);
+  }
+  CHECK(smallest == 320);  // randrange(320, 992) // 32 * 32
+  CHECK(largest == 960);
+  // A rect batch: the long side takes the drawn size, the short side follows, rounded up to the stride.
+  yolo::data::Rng a(1, 2, 3), b(1, 2, 3);
+  const auto rect = yolo::data::multi_scale_shape(640, 32, {384, 640}, a);
+  const auto square = yolo::data::multi_scale_shape(640, 32, {640, 640}, b);
+  CHECK(rect[1] == square[1]);
+  CHECK(rect[0] == (rect[1] * 384 / 640 + 31) / 32 * 32);
+  yolo::data::Rng tiny(0, 0, 0);
+  CHECK(yolo::data::multi_scale_shape(32, 32, {32, 32}, tiny)[0] >= 32);  // never a zero size
+}

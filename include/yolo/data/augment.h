@@ -11,6 +11,11 @@
 
 namespace yolo::data {
 
+/// multi_scale=True: the (h, w) a training batch of shape `batch_hw` is resized to, as Ultralytics: a size
+/// drawn in [imgsz / 2, imgsz * 1.5] in steps of `stride` for the long side, the short side scaled alike
+/// and rounded up to a multiple of `stride`. Boxes are normalised, so they follow unchanged.
+std::array<int64_t, 2> multi_scale_shape(int64_t imgsz, int64_t stride, std::array<int64_t, 2> batch_hw, Rng& rng);
+
 /// An image (HWC uint8 BGR) with its boxes in pixels (x1, y1, x2, y2) and their classes.
 struct Instances {
   cv::Mat image;

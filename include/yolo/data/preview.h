@@ -9,6 +9,12 @@ namespace yolo::data {
 
 class DataLoader;
 
+struct Batch;
+
+/// Writes one batch as a JPEG grid at `path`, every box drawn with its class name (Ultralytics'
+/// train_batchN.jpg). A file that cannot be written is an error naming it.
+void save_batch_image(const Batch& batch, const std::vector<std::string>& names, const std::string& path);
+
 /// Writes the next `n` batches of `loader` as JPEG grids (dir/train_batch{i}.jpg) with every box
 /// and its class name drawn. Returns the files written.
 std::vector<std::string> save_batch_previews(DataLoader& loader, int64_t n, const std::string& dir,
