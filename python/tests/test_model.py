@@ -127,3 +127,25 @@ yolo.Model("yolov8n.yaml").train(data={str(data_dir / "fdet" / "data.yaml")!r}, 
     assert "KeyboardInterrupt" in err and "last.pt" in err
     model = yolo.Model(str(last))
     assert len(model.names) == 10
+
+
+def test_val_save_json_writes_ultralytics_predictions_json(checkpoint, data_dir, tmp_path):
+    # save_json=True writes COCO result rows to <run>/predictions.json: those of Ultralytics' val, row for row.
+    reference = json.loads((data_dir / "reference" / "val_predictions.json").read_text())
+    yolo.Model(checkpoint).val(data=str(data_dir / "fdet" / "data.yaml"), imgsz=640, batch=16, conf=0.001, iou=0.7,
+                               workers=1, save_json=True, project=str(tmp_path), name="val")
+    rows = json.loads((tmp_path / "val" / "predictions.json").read_text())
+    assert len(rows) == len(reference) == 531
+    assert all(set(r) == {"image_id", "category_id", "bbox", "score"} for r in rows)
+    unmatched = list(rows)
+    for ref in reference:
+        candidates = [r for r in unmatched if r["image_id"] == ref["image_id"] and r["category_id"] == ref["category_id"]]
+        assert candidates, ref
+
+        def distance(r):
+            return max(abs(a - b) for a, b in zip(r["bbox"], ref["bbox"])) + abs(r["score"] - ref["score"])
+
+        match = min(candidates, key=distance)
+        assert max(abs(a - b) for a, b in zip(match["bbox"], ref["bbox"])) <= 0.01, ref
+        assert abs(match["score"] - ref["score"]) <= 1e-4, ref
+        unmatched.remove(match)

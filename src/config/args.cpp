@@ -31,7 +31,7 @@ struct NoEffect {
   const char* key;
   const char* why;
 };
-constexpr std::array<NoEffect, 19> kNoEffectKeys = {{
+constexpr std::array<NoEffect, 18> kNoEffectKeys = {{
     {"profile", "export profiling is not implemented"},
     {"dnn", "yolocpp runs its own LibTorch model, not OpenCV DNN"},
     {"visualize", "feature-map visualisation is not implemented"},
@@ -41,7 +41,6 @@ constexpr std::array<NoEffect, 19> kNoEffectKeys = {{
     {"save_frames", "saving video frames is not implemented"},
     {"show_boxes", "box drawing cannot be turned off yet"},
     {"stream_buffer", "streams are read frame by frame"},
-    {"save_json", "COCO JSON output is not implemented"},
     {"cutmix", "the CutMix augmentation is not implemented"},
     {"copy_paste", "copy-paste needs segmentation labels, which yolocpp does not train on"},
     {"copy_paste_mode", "copy-paste needs segmentation labels, which yolocpp does not train on"},

@@ -704,6 +704,10 @@ TrainResults Trainer::run() {
     vo.max_det = args_.max_det();
     vo.names = data_.names;
     vo.verbose = args_.verbose();  // the per-class table
+    if (args_.save_json()) {
+      vo.json_path = (save_dir_ / "predictions.json").string();
+      vo.coco_category_ids = is_coco_val(data_.split("val"));
+    }
     auto val_loader = make_val_loader(data_.split(args_.split() == "test" && !data_.test.empty() ? "test" : "val"),
                                       data_.names, args_, rank_batch_ * 2,
                                       std::max<int64_t>(32, static_cast<int64_t>(best->strides().back())),

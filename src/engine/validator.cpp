@@ -1,13 +1,19 @@
 #include "yolo/engine/validator.h"
 #include "yolo/engine/host_memory.h"
 
+#include <array>
+#include <cctype>
 #include <chrono>
+#include <cmath>
+#include <filesystem>
 
 #include "yolo/data/dataset.h"
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/data/loader.h"
 #include "yolo/engine/device.h"
 #include "yolo/engine/distributed.h"
+#include "yolo/engine/run_dir.h"
+#include "yolo/io/checkpoint.h"
 #include "yolo/loss/detection_loss.h"
 #include "yolo/metrics/det_metrics.h"
 #include "yolo/metrics/nms.h"
@@ -35,7 +41,54 @@ ValResults to_results(const metrics::DetectionMetrics& m, const std::vector<std:
   return r;
 }
 
+// COCO's ids of its 80 detection classes, which skip 11 of 1..90.
+constexpr std::array<int, 80> kCoco80To91 = {
+    1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 28, 31,
+    32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59,
+    60, 61, 62, 63, 64, 65, 67, 70, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 84, 85, 86, 87, 88, 89, 90};
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (const unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\', out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      out += fmt::format("\\u{:04x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+/// COCO's detection result rows for one image: image_id (the file stem, a number when it is one),
+/// category_id, bbox as top-left x, y, width, height in original pixels, score — rounded as Ultralytics.
+void append_coco_rows(std::string& json, const std::string& file, const torch::Tensor& pred, bool coco_ids) {
+  const std::string stem = std::filesystem::path(file).stem().string();
+  const bool numeric = !stem.empty() && std::all_of(stem.begin(), stem.end(), [](unsigned char c) { return std::isdigit(c); });
+  const std::string image_id = numeric ? std::to_string(std::stoll(stem)) : json_string(stem);
+  auto rows = pred.accessor<float, 2>();
+  auto round_to = [](double v, double scale) { return std::round(v * scale) / scale; };
+  for (int64_t k = 0; k < rows.size(0); ++k) {
+    const auto cls = static_cast<int64_t>(rows[k][5]);
+    const int category = coco_ids && cls >= 0 && cls < 80 ? kCoco80To91[static_cast<size_t>(cls)] : static_cast<int>(cls) + 1;
+    const double x1 = rows[k][0], y1 = rows[k][1], w = rows[k][2] - x1, h = rows[k][3] - y1;
+    json += fmt::format("{}{{\"image_id\": {}, \"category_id\": {}, \"bbox\": [{}, {}, {}, {}], \"score\": {}}}",
+                        json.size() > 1 ? ", " : "", image_id, category, round_to(x1, 1e3), round_to(y1, 1e3),
+                        round_to(w, 1e3), round_to(h, 1e3), round_to(rows[k][4], 1e5));
+  }
+}
+
 }  // namespace
+
+bool is_coco_val(const std::vector<std::string>& val_sources) {
+  for (const auto& source : val_sources) {
+    const auto at = source.size() >= 11 ? source.size() - 11 : 0;
+    if (source.find("coco") != std::string::npos && source.compare(at, std::string::npos, "val2017.txt") == 0)
+      return true;
+  }
+  return false;
+}
 
 DetectionValidator::DetectionValidator(std::shared_ptr<data::DataLoader> loader, ValidatorOptions options)
     : loader_(std::move(loader)), options_(std::move(options)) {}
@@ -53,6 +106,7 @@ ValResults DetectionValidator::run(nn::YoloModel& model, const torch::Device& de
   nms.multi_label = true;  // as Ultralytics' detection validator
 
   torch::Tensor loss_sum = torch::zeros({3});
+  std::string json = "[";
   Speed total;
   int64_t images = 0, batches = 0;
   loader_->set_epoch(0);
@@ -98,6 +152,7 @@ ValResults DetectionValidator::run(nn::YoloModel& model, const torch::Device& de
         labels = torch::cat({t.narrow(1, 1, 1), metrics::scale_boxes(input, xyxy, orig, rp)}, 1);
       }
       stats.add_image(pred, labels);
+      if (!options_.json_path.empty()) append_coco_rows(json, batch->paths[si], pred, options_.coco_category_ids);
       ++images;
     }
     ++batches;
@@ -124,6 +179,12 @@ ValResults DetectionValidator::run(nn::YoloModel& model, const torch::Device& de
     loss_sum = losses.to(torch::kFloat32);
   }
   YOLO_CHECK(images > 0, "validation saw no images: check the val split of the dataset");
+  if (!options_.json_path.empty()) {
+    YOLO_CHECK(group == nullptr || group->world_size() == 1,
+               "save_json is written by a single-process validation (the final one), not by sharded ones");
+    log_info("Saving {}...", options_.json_path);
+    io::write_file_atomically(options_.json_path, json + "]\n");
+  }
   auto computed = stats.compute();
   auto results = to_results(computed, options_.names);
   results.images = images;
@@ -189,6 +250,13 @@ ValResults validate_detector(nn::YoloModel model, const ValArgs& args) {
   o.agnostic_nms = args.agnostic_nms(), o.single_cls = args.single_cls(), o.half = args.half();
   o.names = spec.names;
   o.verbose = args.verbose();
+  if (args.save_json()) {
+    namespace fs = std::filesystem;
+    const fs::path dir = run_folder(args.project(), "detect", args.name(), "val", args.exist_ok());
+    fs::create_directories(dir);
+    o.json_path = (dir / "predictions.json").string();
+    o.coco_category_ids = is_coco_val(spec.split(args.split()));
+  }
   auto fused = nn::fused_copy(model);  // as Ultralytics' standalone val; training validates unfused EMA weights
   fused->to(device);
   nn::use_channels_last(*fused);

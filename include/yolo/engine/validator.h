@@ -28,7 +28,14 @@ struct ValidatorOptions {
   bool half = false;
   bool verbose = true;  ///< print one row per class after the `all` row
   std::vector<std::string> names;
+  /// save_json: where the predictions go as COCO JSON (Ultralytics' predictions.json); empty: nowhere.
+  std::string json_path;
+  bool coco_category_ids = false;  ///< COCO val2017: classes map to COCO's 91 ids; otherwise class + 1
 };
+
+/// Whether a val split is COCO's val2017 (Ultralytics' rule: a .txt list under a path naming coco), whose
+/// JSON category ids follow COCO's 91-id numbering.
+bool is_coco_val(const std::vector<std::string>& val_sources);
 
 class DetectionValidator {
  public:
