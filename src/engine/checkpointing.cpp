@@ -62,6 +62,15 @@ std::vector<torch::Tensor> optimizer_params(torch::optim::Optimizer& optimizer) 
 
 PickleValue cpu(const torch::Tensor& t) { return PickleValue(t.detach().to(torch::kCPU).contiguous().clone()); }
 
+/// Adam's and AdamW's per-parameter state share their fields: written and read by one piece each.
+template <typename State>
+void set_adam_items(PickleValue& dict, State& state) {
+  dict.set_item("step", PickleValue(static_cast<double>(state.step())));
+  dict.set_item("exp_avg", cpu(state.exp_avg()));
+  dict.set_item("exp_avg_sq", cpu(state.exp_avg_sq()));
+  if (state.max_exp_avg_sq().defined()) dict.set_item("max_exp_avg_sq", cpu(state.max_exp_avg_sq()));
+}
+
 /// One parameter's optimizer state under PyTorch's key names.
 PickleValue param_state_value(torch::optim::OptimizerParamState& state) {
   using namespace torch::optim;
@@ -69,15 +78,9 @@ PickleValue param_state_value(torch::optim::OptimizerParamState& state) {
   if (auto* sgd = dynamic_cast<SGDParamState*>(&state)) {
     if (sgd->momentum_buffer().defined()) dict.set_item("momentum_buffer", cpu(sgd->momentum_buffer()));
   } else if (auto* adam = dynamic_cast<AdamParamState*>(&state)) {
-    dict.set_item("step", PickleValue(static_cast<double>(adam->step())));
-    dict.set_item("exp_avg", cpu(adam->exp_avg()));
-    dict.set_item("exp_avg_sq", cpu(adam->exp_avg_sq()));
-    if (adam->max_exp_avg_sq().defined()) dict.set_item("max_exp_avg_sq", cpu(adam->max_exp_avg_sq()));
+    set_adam_items(dict, *adam);
   } else if (auto* adamw = dynamic_cast<AdamWParamState*>(&state)) {
-    dict.set_item("step", PickleValue(static_cast<double>(adamw->step())));
-    dict.set_item("exp_avg", cpu(adamw->exp_avg()));
-    dict.set_item("exp_avg_sq", cpu(adamw->exp_avg_sq()));
-    if (adamw->max_exp_avg_sq().defined()) dict.set_item("max_exp_avg_sq", cpu(adamw->max_exp_avg_sq()));
+    set_adam_items(dict, *adamw);
   } else if (auto* rms = dynamic_cast<RMSpropParamState*>(&state)) {
     dict.set_item("step", PickleValue(static_cast<double>(rms->step())));
     dict.set_item("square_avg", cpu(rms->square_avg()));
@@ -169,6 +172,17 @@ torch::Tensor tensor_entry(const PickleValue& dict, const char* key, const torch
   return value->as_tensor().to(like.device(), like.scalar_type());
 }
 
+/// The reading side of set_adam_items().
+template <typename State>
+std::unique_ptr<State> adam_state(const PickleValue& saved, const torch::Tensor& p) {
+  auto s = std::make_unique<State>();
+  s->step(static_cast<int64_t>(saved.at("step").as_float()));
+  s->exp_avg(tensor_entry(saved, "exp_avg", p));
+  s->exp_avg_sq(tensor_entry(saved, "exp_avg_sq", p));
+  if (auto t = tensor_entry(saved, "max_exp_avg_sq", p); t.defined()) s->max_exp_avg_sq(t);
+  return s;
+}
+
 /// Fills the optimizer state saved by optimizer_value() into a freshly built optimizer.
 void restore_optimizer(const PickleValue& saved, torch::optim::Optimizer& optimizer, const std::string& source) {
   using namespace torch::optim;
@@ -197,19 +211,9 @@ void restore_optimizer(const PickleValue& saved, torch::optim::Optimizer& optimi
       s->momentum_buffer(tensor_entry(state, "momentum_buffer", p));
       restored = std::move(s);
     } else if (dynamic_cast<const AdamWOptions*>(&defaults)) {
-      auto s = std::make_unique<AdamWParamState>();
-      s->step(static_cast<int64_t>(state.at("step").as_float()));
-      s->exp_avg(tensor_entry(state, "exp_avg", p));
-      s->exp_avg_sq(tensor_entry(state, "exp_avg_sq", p));
-      if (auto t = tensor_entry(state, "max_exp_avg_sq", p); t.defined()) s->max_exp_avg_sq(t);
-      restored = std::move(s);
+      restored = adam_state<AdamWParamState>(state, p);
     } else if (dynamic_cast<const AdamOptions*>(&defaults)) {
-      auto s = std::make_unique<AdamParamState>();
-      s->step(static_cast<int64_t>(state.at("step").as_float()));
-      s->exp_avg(tensor_entry(state, "exp_avg", p));
-      s->exp_avg_sq(tensor_entry(state, "exp_avg_sq", p));
-      if (auto t = tensor_entry(state, "max_exp_avg_sq", p); t.defined()) s->max_exp_avg_sq(t);
-      restored = std::move(s);
+      restored = adam_state<AdamParamState>(state, p);
     } else if (dynamic_cast<const RMSpropOptions*>(&defaults)) {
       auto s = std::make_unique<RMSpropParamState>();
       s->step(static_cast<int64_t>(state.at("step").as_float()));

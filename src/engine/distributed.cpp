@@ -153,6 +153,7 @@ int pick_master_port(int preferred) {
 
 namespace {
 
+#if YOLO_HAVE_NCCL
 // NCCL refuses two ranks on one GPU ("Duplicate GPU detected"), which is how DDP is tried on a one-GPU
 // machine (device=0,0): every rank publishes its host and GPU, and ranks that share one use Gloo instead.
 bool ranks_share_a_gpu(c10d::Store& store, const DistributedEnv& env, const torch::Device& device) {
@@ -173,6 +174,7 @@ bool ranks_share_a_gpu(c10d::Store& store, const DistributedEnv& env, const torc
     log_warning("DDP: several ranks share a GPU, so they communicate through Gloo (NCCL needs one GPU per rank)");
   return shared;
 }
+#endif
 
 }  // namespace
 
@@ -325,14 +327,14 @@ std::unique_ptr<ProcessGroup> ProcessGroup::create(const DistributedEnv& env, co
   }
   auto prefixed = c10::make_intrusive<c10d::PrefixStore>("yolo/pg", impl->store);
   try {
-    if (device.is_cuda() && !ranks_share_a_gpu(*prefixed, env, device)) {
 #if YOLO_HAVE_NCCL
+    if (device.is_cuda() && !ranks_share_a_gpu(*prefixed, env, device)) {
       auto options = c10d::ProcessGroupNCCL::Options::create();
       options->timeout = timeout;
       impl->backend = c10::make_intrusive<c10d::ProcessGroupNCCL>(prefixed, env.rank, env.world_size, options);
       impl->backend_name = "nccl";
-#endif
     }
+#endif
     if (!impl->backend) {
       auto options = c10d::ProcessGroupGloo::Options::create(timeout);
       const bool loopback = env.master_addr == "localhost" || env.master_addr.rfind("127.", 0) == 0;
@@ -409,9 +411,17 @@ class GlooPending : public ProcessGroup::Pending {
   std::string what_;
 };
 
-}  // namespace
-
-namespace {
+/// Starts a collective; a failure to start it, like one while waiting, becomes ProcessGroup::fail's error.
+template <typename Launch>
+std::unique_ptr<GlooPending> start_collective(ProcessGroup& group, const std::string& what, Launch launch) {
+  c10::intrusive_ptr<c10d::Work> work;
+  try {
+    work = launch();
+  } catch (const std::exception& e) {
+    group.fail(what, e);
+  }
+  return std::make_unique<GlooPending>(group, std::move(work), what);
+}
 
 /// NCCL reduces CUDA tensors only: a CPU tensor makes a round trip through the rank's device.
 torch::Tensor on_comm_device(const torch::Tensor& t, const std::string& backend, const torch::Device& device) {
@@ -426,13 +436,7 @@ void ProcessGroup::broadcast(std::vector<torch::Tensor>& tensors, int root) {
     std::vector<torch::Tensor> one{comm};
     c10d::BroadcastOptions o;
     o.rootRank = root;
-    try {
-      GlooPending(*this, impl_->backend->broadcast(one, o), "broadcast").wait();
-    } catch (const Error&) {
-      throw;
-    } catch (const std::exception& e) {
-      fail("broadcast", e);
-    }
+    start_collective(*this, "broadcast", [&] { return impl_->backend->broadcast(one, o); })->wait();
     if (!comm.is_same(t)) t.copy_(comm);
   }
 }
@@ -441,11 +445,7 @@ std::unique_ptr<ProcessGroup::Pending> ProcessGroup::allreduce_sum_async(torch::
   std::vector<torch::Tensor> one{tensor};
   c10d::AllreduceOptions o;
   o.reduceOp = c10d::ReduceOp::SUM;
-  try {
-    return std::make_unique<GlooPending>(*this, impl_->backend->allreduce(one, o), "all-reduce");
-  } catch (const std::exception& e) {
-    fail("all-reduce", e);
-  }
+  return start_collective(*this, "all-reduce", [&] { return impl_->backend->allreduce(one, o); });
 }
 
 void ProcessGroup::allreduce_sum(torch::Tensor& tensor) {
@@ -462,13 +462,7 @@ std::vector<torch::Tensor> ProcessGroup::allgather_variable(const torch::Tensor&
   std::vector<std::vector<torch::Tensor>> lengths(1);
   for (int r = 0; r < W; ++r) lengths[0].push_back(torch::empty_like(length));
   std::vector<torch::Tensor> in{length};
-  try {
-    GlooPending(*this, impl_->backend->allgather(lengths, in), "all-gather").wait();
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    fail("all-gather", e);
-  }
+  start_collective(*this, "all-gather", [&] { return impl_->backend->allgather(lengths, in); })->wait();
   int64_t longest = 1;
   std::vector<int64_t> sizes;
   for (const auto& l : lengths[0]) sizes.push_back(l.to(torch::kCPU).item<int64_t>()), longest = std::max(longest, sizes.back());
@@ -477,26 +471,14 @@ std::vector<torch::Tensor> ProcessGroup::allgather_variable(const torch::Tensor&
   std::vector<std::vector<torch::Tensor>> out(1);
   for (int r = 0; r < W; ++r) out[0].push_back(torch::empty_like(padded));
   std::vector<torch::Tensor> in2{padded};
-  try {
-    GlooPending(*this, impl_->backend->allgather(out, in2), "all-gather").wait();
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    fail("all-gather", e);
-  }
+  start_collective(*this, "all-gather", [&] { return impl_->backend->allgather(out, in2); })->wait();
   std::vector<torch::Tensor> result;
   for (int r = 0; r < W; ++r) result.push_back(out[0][r].narrow(0, 0, sizes[r]).to(tensor.device()));
   return result;
 }
 
 void ProcessGroup::barrier() {
-  try {
-    GlooPending(*this, impl_->backend->barrier(), "barrier").wait();
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    fail("barrier", e);
-  }
+  start_collective(*this, "barrier", [&] { return impl_->backend->barrier(); })->wait();
 }
 
 std::string ProcessGroup::share(const std::string& key, const std::string& value_on_root) {

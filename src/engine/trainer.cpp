@@ -356,7 +356,10 @@ void Trainer::setup() {
 void Trainer::setup_distributed() {
   dist_ = distributed_env_from_environment();
   const auto devices = static_cast<int>(device_.all.size());
-  if (!dist_.active() && devices > 1) {
+  if (!dist_.active() && devices <= 1) return;  // one process
+  YOLO_CHECK(args_.ddp_timeout() > 0, "ddp_timeout={} must be a positive number of seconds", args_.ddp_timeout());
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(args_.ddp_timeout() * 1000));
+  if (!dist_.active()) {
     // The built-in launcher: this process becomes rank 0 and starts the others.
     dist_.world_size = devices;
     dist_.rank = dist_.local_rank = 0;
@@ -370,15 +373,11 @@ void Trainer::setup_distributed() {
     }
     // Rank 0 holds its port before the others are told about it: 29500 (or MASTER_PORT) when free, else
     // any free port, with no window for another run to take it.
-    const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(args_.ddp_timeout() * 1000));
-    YOLO_CHECK(args_.ddp_timeout() > 0, "ddp_timeout={} must be a positive number of seconds", args_.ddp_timeout());
     hosted_store_ = std::make_shared<HostedStore>(dist_.master_addr, dist_.master_port, timeout, dist_.world_size);
     dist_.master_port = hosted_store_->port();
     dist_.source = "launcher";
     workers_ = std::make_unique<WorkerProcesses>(dist_);
   }
-  if (!dist_.active()) return;
-  YOLO_CHECK(args_.ddp_timeout() > 0, "ddp_timeout={} must be a positive number of seconds", args_.ddp_timeout());
   if (devices > 1) {
     YOLO_CHECK(dist_.local_rank < devices,
                "rank {} has LOCAL_RANK={} but device={} names {} devices: give one device per process on this node",
@@ -394,7 +393,6 @@ void Trainer::setup_distributed() {
     saved_log_level_ = log_level();
     set_log_level(LogLevel::Warning);
   }
-  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(args_.ddp_timeout() * 1000));
   if (!workers_) {
     group_ = ProcessGroup::create(dist_, device_.primary, timeout);
   } else {
