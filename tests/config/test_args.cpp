@@ -14,6 +14,8 @@ using Catch::Matchers::ContainsSubstring;
 using yolo::TrainArgs;
 namespace fs = std::filesystem;
 
+using yolo::test::error_of;
+
 namespace {
 
 /// A file in the temp folder that is removed at the end of the test.
@@ -25,15 +27,6 @@ struct TempFile {
   ~TempFile() { fs::remove(path); }
   std::string str() const { return path.string(); }
 };
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const yolo::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 }  // namespace
 

@@ -21,6 +21,8 @@ namespace {
 
 const std::string kReference = yolo::test::data_path("yolov8n_fdet.pt");
 
+bool python_torch_available() { return std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") == 0; }
+
 const torch::Tensor& tensor_named(const yolo::io::StateDict& state, const std::string& name) {
   for (const auto& [n, t] : state)
     if (n == name) return t;
@@ -220,14 +222,7 @@ TEST_CASE("an Ultralytics checkpoint re-saved by our writer keeps every tensor",
 }
 
 TEST_CASE("Python's torch.load(weights_only=True) opens what we write", "[io]") {
-  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
-#ifdef SKIP
-    SKIP("no Python torch at /usr/bin/python3");
-#else
-    WARN("no Python torch at /usr/bin/python3: skipped");
-    return;
-#endif
-  }
+  if (!python_torch_available()) YOLO_SKIP("no Python torch at /usr/bin/python3: skipped");
   const auto dir = temp_dir("python");
   const auto path = (dir / "for_python.pt").string();
   const auto out = dir / "python.txt";
@@ -266,14 +261,7 @@ TEST_CASE("Python's torch.load(weights_only=True) opens what we write", "[io]") 
 }
 
 TEST_CASE("a module tree pickled by Python's torch.save gives Module.state_dict()", "[io]") {
-  if (std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0) {
-#ifdef SKIP
-    SKIP("no Python torch at /usr/bin/python3");
-#else
-    WARN("no Python torch at /usr/bin/python3: skipped");
-    return;
-#endif
-  }
+  if (!python_torch_available()) YOLO_SKIP("no Python torch at /usr/bin/python3: skipped");
   const auto dir = temp_dir("module");
   const auto path = (dir / "module.pt").string();
   const auto expected = (dir / "expected.txt").string();

@@ -39,6 +39,16 @@ void check_close(const torch::Tensor& got, const torch::Tensor& expected, double
   CHECK(diff <= tolerance);
 }
 
+/// DetMetrics' means, in Ultralytics' order: mp, mr, map50, map, map75, fitness.
+void check_means(const DetectionMetrics& m, const torch::Tensor& means) {
+  CHECK(m.precision == Approx(means[0].item<double>()).margin(1e-9));
+  CHECK(m.recall == Approx(means[1].item<double>()).margin(1e-9));
+  CHECK(m.map50 == Approx(means[2].item<double>()).margin(1e-9));
+  CHECK(m.map50_95 == Approx(means[3].item<double>()).margin(1e-9));
+  CHECK(m.map75 == Approx(means[4].item<double>()).margin(1e-9));
+  CHECK(m.fitness == Approx(means[5].item<double>()).margin(1e-9));
+}
+
 }  // namespace
 
 TEST_CASE("ap_per_class matches Ultralytics on a seeded random case", "[metrics]") {
@@ -64,13 +74,7 @@ TEST_CASE("ap_per_class matches Ultralytics on a seeded random case", "[metrics]
       7, {f["tp"].to(torch::kBool), f["conf"].to(torch::kFloat32), f["pred_cls"].to(torch::kLong),
           f["target_cls"].to(torch::kLong), torch::zeros({0}, torch::kLong), torch::tensor({1}, torch::kLong)});
   auto m = stats.compute();
-  auto means = f["expected_means"];
-  CHECK(m.precision == Approx(means[0].item<double>()).margin(1e-9));
-  CHECK(m.recall == Approx(means[1].item<double>()).margin(1e-9));
-  CHECK(m.map50 == Approx(means[2].item<double>()).margin(1e-9));
-  CHECK(m.map50_95 == Approx(means[3].item<double>()).margin(1e-9));
-  CHECK(m.map75 == Approx(means[4].item<double>()).margin(1e-9));
-  CHECK(m.fitness == Approx(means[5].item<double>()).margin(1e-9));
+  check_means(m, f["expected_means"]);
 }
 
 TEST_CASE("DetectionStats matches Ultralytics' validator statistics on boxes", "[metrics]") {
@@ -84,13 +88,7 @@ TEST_CASE("DetectionStats matches Ultralytics' validator statistics on boxes", "
     stats.add_image(p, l);
   }
   auto m = stats.compute();
-  auto means = f["expected_means"];
-  CHECK(m.precision == Approx(means[0].item<double>()).margin(1e-9));
-  CHECK(m.recall == Approx(means[1].item<double>()).margin(1e-9));
-  CHECK(m.map50 == Approx(means[2].item<double>()).margin(1e-9));
-  CHECK(m.map50_95 == Approx(means[3].item<double>()).margin(1e-9));
-  CHECK(m.map75 == Approx(means[4].item<double>()).margin(1e-9));
-  CHECK(m.fitness == Approx(means[5].item<double>()).margin(1e-9));
+  check_means(m, f["expected_means"]);
   auto rows = f["expected_per_class"];  // class, images, instances, p, r, ap50, ap50-95
   REQUIRE(m.per_class.size() == static_cast<size_t>(rows.size(0)));
   for (int64_t i = 0; i < rows.size(0); ++i) {

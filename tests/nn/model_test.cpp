@@ -18,6 +18,8 @@
 
 using yolo::nn::YoloModel;
 
+using yolo::test::error_of;
+
 namespace {
 
 YoloModel build(const std::string& name, std::optional<int64_t> nc = std::nullopt) {
@@ -53,15 +55,6 @@ void check_state_names(YoloModel& model, const std::string& fixture) {
     CHECK(actual[i].first == expected[i].first);
     CHECK(shape_text(actual[i].second) == expected[i].second);
   }
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const yolo::Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace

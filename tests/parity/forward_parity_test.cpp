@@ -5,16 +5,14 @@
 #include <string>
 #include <vector>
 
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include "catch.h"
+#include "reference_input.h"
 #include "yolo/io/checkpoint.h"
 #include "yolo/nn/model.h"
 
 namespace {
 
-constexpr int64_t kImageSize = 640;
 
 // Minimal .npy reader: little-endian float32, C order.
 torch::Tensor read_npy_float32(const std::string& path) {
@@ -49,20 +47,6 @@ torch::Tensor read_npy_float32(const std::string& path) {
   return tensor;
 }
 
-/// As the reference was made: plain resize to 640x640 (INTER_LINEAR), BGR -> RGB, /255, NCHW.
-torch::Tensor load_image(const std::string& path) {
-  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
-  REQUIRE_FALSE(bgr.empty());
-  cv::Mat resized, rgb;
-  cv::resize(bgr, resized, cv::Size(kImageSize, kImageSize), 0, 0, cv::INTER_LINEAR);
-  cv::cvtColor(resized, rgb, cv::COLOR_BGR2RGB);
-  return torch::from_blob(rgb.data, {kImageSize, kImageSize, 3}, torch::kUInt8)
-      .permute({2, 0, 1})
-      .unsqueeze(0)
-      .to(torch::kFloat32)
-      .div(255);
-}
-
 }  // namespace
 
 TEST_CASE("eval forward of yolov8n_fdet.pt equals Ultralytics' output", "[parity]") {
@@ -81,7 +65,7 @@ TEST_CASE("eval forward of yolov8n_fdet.pt equals Ultralytics' output", "[parity
 
   model->eval();
   torch::NoGradGuard no_grad;
-  const auto image = load_image(yolo::test::data_path("fdet/images/val/000000.jpg"));
+  const auto image = yolo::test::load_reference_image(yolo::test::data_path("fdet/images/val/000000.jpg")).unsqueeze(0);
   const auto output = model->forward(image);
   const auto expected = read_npy_float32(yolo::test::data_path("reference/forward_val0.npy"));
   REQUIRE(output.sizes() == expected.sizes());  // [1, 4 + 10, 8400]

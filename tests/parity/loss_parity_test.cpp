@@ -1,12 +1,11 @@
 // The detection loss of the real checkpoint against Ultralytics 8.3.166's own figure
 // (../shared/reference/loss_batch.json, copied to tests/data/fdet_val4/).
 #include <fstream>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 #include <string>
 #include <vector>
 
 #include "catch.h"
+#include "reference_input.h"
 #include "yolo/engine/amp.h"
 #include "yolo/io/checkpoint.h"
 #include "yolo/loss/detection_loss.h"
@@ -15,23 +14,9 @@
 
 namespace {
 
-constexpr int64_t kImageSize = 640;
 // Ultralytics 8.3.166 (fp32, train mode) on the 4 fixture images: box, cls, dfl.
 constexpr double kReferenceBox = 0.648308277130127, kReferenceCls = 1.1001750230789185,
                  kReferenceDfl = 1.0510317087173462;
-
-/// As the reference was made: plain resize to 640x640 (INTER_LINEAR), BGR -> RGB, /255, CHW.
-torch::Tensor load_image(const std::string& path) {
-  cv::Mat bgr = cv::imread(path, cv::IMREAD_COLOR);
-  REQUIRE_FALSE(bgr.empty());
-  cv::Mat resized, rgb;
-  cv::resize(bgr, resized, cv::Size(kImageSize, kImageSize), 0, 0, cv::INTER_LINEAR);
-  cv::cvtColor(resized, rgb, cv::COLOR_BGR2RGB);
-  return torch::from_blob(rgb.data, {kImageSize, kImageSize, 3}, torch::kUInt8)
-      .permute({2, 0, 1})
-      .to(torch::kFloat32)
-      .div(255);
-}
 
 /// YOLO label rows "cls cx cy w h" -> [n, 6] targets with the image's batch index in front.
 torch::Tensor load_labels(const std::string& path, int64_t batch_index) {
@@ -51,7 +36,7 @@ std::pair<torch::Tensor, torch::Tensor> reference_batch() {
   std::vector<torch::Tensor> images, targets;
   for (int64_t i = 0; i < 4; ++i) {
     const std::string stem = "00000" + std::to_string(i);
-    images.push_back(load_image(dir + "/images/" + stem + ".jpg"));
+    images.push_back(yolo::test::load_reference_image(dir + "/images/" + stem + ".jpg"));
     targets.push_back(load_labels(dir + "/labels/" + stem + ".txt", i));
   }
   auto y = torch::cat(targets);
