@@ -1,6 +1,7 @@
 #include "io/archive.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <atomic>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -164,9 +166,27 @@ void move_into_place(const fs::path& from, const fs::path& to, bool dry_run) {
   }
 }
 
-/// Removes the staging folder on every way out.
+/// A staging folder "<target>/.yolo-extract-<host>-<pid>-<n>", removed on every way out. Folders
+/// left by killed processes of this host are removed when the next one is made.
 struct Staging {
   fs::path path;
+
+  explicit Staging(const fs::path& target) {
+    static std::atomic<int> counter{0};
+    char host[256] = {0};
+    ::gethostname(host, sizeof(host) - 1);
+    const std::string prefix = fmt::format(".yolo-extract-{}-", host);
+    for (const auto& entry : fs::directory_iterator(target)) {
+      const std::string name = entry.path().filename().string();
+      if (name.rfind(prefix, 0) != 0) continue;
+      const pid_t pid = static_cast<pid_t>(std::atoll(name.c_str() + prefix.size()));
+      std::error_code ec;
+      if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH) fs::remove_all(entry.path(), ec);
+    }
+    path = target / fmt::format("{}{}-{}", prefix, ::getpid(), counter++);
+    fs::remove_all(path);
+    fs::create_directory(path);
+  }
   ~Staging() {
     std::error_code ec;
     fs::remove_all(path, ec);
@@ -183,10 +203,7 @@ std::vector<std::string> extract_zip(const fs::path& archive, const fs::path& ta
   fs::create_directories(target);
   const std::vector<Member> members = plan(zip, bytes.size(), target, limits);
 
-  static std::atomic<int> counter{0};
-  Staging staging{target / fmt::format(".yolo-extract-{}-{}", ::getpid(), counter++)};
-  fs::remove_all(staging.path);
-  fs::create_directory(staging.path);
+  Staging staging(target);
   log_info("Extracting {} ({} members) to {}", archive.filename().string(), members.size(), target.string());
   for (const auto& member : members) {
     const fs::path path = staging.path / member.path;

@@ -59,12 +59,22 @@ TEST_CASE("a zip of stored and deflate members is extracted whole", "[io][archiv
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(box.target)) ++entries;
   CHECK(entries == 2);
 
+  // A staging folder left by a killed process of this host goes; one of a live process stays.
+  char host[256] = {0};
+  ::gethostname(host, sizeof(host) - 1);
+  const auto stale = box.target / (std::string(".yolo-extract-") + host + "-999999999-0");
+  const auto live = box.target / (std::string(".yolo-extract-") + host + "-" + std::to_string(::getpid()) + "-999");
+  fs::create_directories(stale / "half");
+  fs::create_directories(live);
+
   // Extracting into a folder that exists merges: new files join, same-named files are replaced.
   box.write(build_zip({{"ds/images/c.bin", "c"}, {"top.txt", "again"}}));
   extract_zip(box.archive, box.target);
   CHECK(read_bytes(box.target / "ds/images/a.bin") == text);
   CHECK(read_bytes(box.target / "ds/images/c.bin") == "c");
   CHECK(read_bytes(box.target / "top.txt") == "again");
+  CHECK_FALSE(fs::exists(stale));
+  CHECK(fs::exists(live));
 }
 
 TEST_CASE("zip-slip names, links and special files are refused, nothing is written", "[io][archive]") {
