@@ -12,6 +12,7 @@
 #include "data/builtin_datasets.h"
 #include "data/dataset_download.h"
 #include "yolo/utils/error.h"
+#include "yolo/utils/log.h"
 #include "yolo/utils/suggest.h"
 
 namespace fs = std::filesystem;
@@ -143,6 +144,9 @@ DataSpec load_data_spec(const std::string& yaml_path, const std::string& dataset
   }
   spec.nc = static_cast<int64_t>(spec.names.size());
   YOLO_CHECK(spec.nc > 0, "{}: names is empty", yaml_path);
+  if (const auto channels = doc["channels"]; channels && channels.IsScalar() && channels.as<std::string>() != "3")
+    log_warning("{}: channels: {} is not supported yet; images are read with 3 channels (grey levels repeated)",
+                yaml_path, channels.as<std::string>());
   return spec;
 }
 

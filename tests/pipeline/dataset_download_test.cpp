@@ -143,6 +143,14 @@ TEST_CASE("built-in dataset YAMLs: names, typos, scripts that are not run", "[da
   Assets env;
   CHECK_THAT(yolo::test::error_of([] { load_data_spec("coco8"); }),
              ContainsSubstring("nor is it a built-in one. Did you mean 'coco8.yaml'"));
+  // coco8-grayscale declares one channel, which the loader does not honour yet: a warning says so.
+  yolo::test::write_text(env.datasets / "coco8-grayscale" / "images" / "val" / "x.txt", "");
+  fs::create_directories(env.datasets / "coco8-grayscale" / "images" / "train");
+  {
+    yolo::test::WarningCapture warnings;
+    load_data_spec("coco8-grayscale.yaml", env.datasets.string());
+    CHECK(warnings.any_contains("channels: 1 is not supported yet"));
+  }
   // VOC's labels are made by a script: the message names the archives (through the mirror).
   CHECK_THAT(yolo::test::error_of([&] { load_data_spec("VOC.yaml", env.datasets.string()); }),
              ContainsSubstring("yolocpp does not") &&
