@@ -26,11 +26,12 @@ const std::array<std::array<uint32_t, 256>, 8>& crc_tables() {
   return tables;
 }
 
+/// `previous` continues a CRC over data that came before (0 to start).
 template <uint32_t Poly>
-uint32_t reflected_crc32(std::string_view data) {
+uint32_t reflected_crc32(std::string_view data, uint32_t previous) {
   // Eight bytes per step (checkpoints are tens of MB; byte-wise CRC showed in training profiles).
   const auto& t = crc_tables<Poly>();
-  uint32_t c = 0xFFFFFFFFu;
+  uint32_t c = previous ^ 0xFFFFFFFFu;
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   size_t n = data.size();
   for (; n >= 8; p += 8, n -= 8) {
@@ -44,9 +45,9 @@ uint32_t reflected_crc32(std::string_view data) {
 
 }  // namespace
 
-uint32_t crc32(std::string_view data) { return reflected_crc32<0xEDB88320u>(data); }
+uint32_t crc32(std::string_view data, uint32_t previous) { return reflected_crc32<0xEDB88320u>(data, previous); }
 
-uint32_t crc32c(std::string_view data) { return reflected_crc32<0x82F63B78u>(data); }
+uint32_t crc32c(std::string_view data) { return reflected_crc32<0x82F63B78u>(data, 0); }
 
 uint32_t masked_crc32c(std::string_view data) {
   const uint32_t crc = crc32c(data);
