@@ -426,15 +426,21 @@ TEST_CASE("the gradient reducer averages every backward across ranks, in several
       for (int step = 0; step < 2; ++step) net.loss(input(r, step), r).backward();
     for (auto& p : net.parameters()) expected.push_back(p.grad() / 2);
   }
+  // The ranks run as threads of this process and torch's generator is global: nets and inputs are made
+  // here, before the threads start, so that neither rank draws from the generator while the other seeds it.
+  std::vector<Net> nets{make_net(), make_net()};
+  std::vector<std::vector<torch::Tensor>> inputs(2);
+  for (int r = 0; r < 2; ++r)
+    for (int step = 0; step < 2; ++step) inputs[static_cast<size_t>(r)].push_back(input(r, step));
   std::vector<std::vector<torch::Tensor>> got(2);
   std::vector<size_t> buckets(2), overlapped(2);
   with_two_ranks([&](ProcessGroup& g) {
-    auto net = make_net();
+    auto& net = nets[static_cast<size_t>(g.rank())];
     // 4 KB buckets after a first of 1 KB: the 64x64 weight (16 KB) gets one of its own, the rest share.
     GradientReducer reducer(g, net.parameters(), 4096, 1024);
     buckets[static_cast<size_t>(g.rank())] = reducer.num_buckets();
     for (int step = 0; step < 2; ++step) {
-      net.loss(input(g.rank(), step), g.rank()).backward();
+      net.loss(inputs[static_cast<size_t>(g.rank())][static_cast<size_t>(step)], g.rank()).backward();
       reducer.finish();
     }
     overlapped[static_cast<size_t>(g.rank())] = reducer.overlapped_buckets();
