@@ -9,9 +9,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <string_view>
 #include <unordered_map>
 
+#include "io/legacy_format.h"
 #include "io/weights.h"
 #include "yolo/io/zip.h"
 #include "yolo/utils/error.h"
@@ -61,36 +64,41 @@ auto in_context(const std::string& source, const std::string& what, F&& read) ->
 
 // ---- reading ---------------------------------------------------------------------------------
 
-/// Maps the tensors of a pickle onto the storages of the zip archive, checking every view.
+/// The raw bytes of a storage: a zip entry or a slice of a legacy file; throws when there are none.
+using StorageBytes = std::function<std::string_view(const StorageRef&)>;
+
+/// Maps the tensors of a pickle onto the storages of the file, checking every view. Each storage is
+/// copied out once; tensors over it are views of that copy, made contiguous.
 class StorageTensors {
  public:
-  StorageTensors(const ZipReader& zip, std::string prefix) : zip_(zip), prefix_(std::move(prefix)) {}
+  StorageTensors(std::string source, StorageBytes bytes_of) : source_(std::move(source)), bytes_of_(std::move(bytes_of)) {}
 
   PickleValue operator()(const TensorSpec& spec) {
-    const auto& source = zip_.source_name();
-    const torch::Tensor storage = load(spec.storage);
-    const int64_t storage_numel = spec.storage.numel;
+    const auto& ref = spec.storage;
+    const torch::Tensor storage = load(ref);
+    // A legacy storage view is a slice of its storage: the tensor's offset and reach count within it.
+    const bool slice = ref.view_numel >= 0;
+    const int64_t base = slice ? ref.view_offset : 0, storage_numel = slice ? ref.view_numel : ref.numel;
     int64_t numel = 1, last = spec.storage_offset;
-    YOLO_CHECK(spec.storage_offset >= 0, "{}: tensor with negative storage offset {}", source, spec.storage_offset);
+    YOLO_CHECK(spec.storage_offset >= 0, "{}: tensor with negative storage offset {}", source_, spec.storage_offset);
     for (size_t i = 0; i < spec.sizes.size(); ++i) {
       const int64_t size = spec.sizes[i], stride = spec.strides[i];
-      YOLO_CHECK(size >= 0 && stride >= 0, "{}: tensor with negative size or stride in storage '{}'", source,
-                 spec.storage.key);
+      YOLO_CHECK(size >= 0 && stride >= 0, "{}: tensor with negative size or stride in storage '{}'", source_, ref.key);
       int64_t reach = 0;
       YOLO_CHECK(!__builtin_mul_overflow(numel, size, &numel) &&
                      (size == 0 || (!__builtin_mul_overflow(size - 1, stride, &reach) &&
                                     !__builtin_add_overflow(last, reach, &last))),
-                 "{}: tensor shape overflows in storage '{}'", source, spec.storage.key);
+                 "{}: tensor shape overflows in storage '{}'", source_, ref.key);
     }
     YOLO_CHECK(numel == 0 || last < storage_numel,
-               "{}: corrupt checkpoint: a tensor view reaches element {} of storage '{}', which holds {}", source, last,
-               spec.storage.key, storage_numel);
+               "{}: corrupt checkpoint: a tensor view reaches element {} of storage '{}'{}, which holds {}", source_, last,
+               ref.key, slice ? fmt::format(" (a view from element {})", base) : "", storage_numel);
     // Stride-0 views can describe huge tensors over tiny storages: refuse what no checkpoint holds.
     constexpr int64_t kMaxExpansion = int64_t{1} << 20;
     YOLO_CHECK(numel <= std::max(storage_numel, kMaxExpansion),
-               "{}: corrupt checkpoint: a {}-element tensor over a {}-element storage", source, numel, storage_numel);
+               "{}: corrupt checkpoint: a {}-element tensor over a {}-element storage", source_, numel, storage_numel);
     if (numel == 0) return PickleValue(torch::empty(spec.sizes, storage.options()));
-    return PickleValue(storage.as_strided(spec.sizes, spec.strides, spec.storage_offset).contiguous());
+    return PickleValue(storage.as_strided(spec.sizes, spec.strides, base + spec.storage_offset).contiguous());
   }
 
  private:
@@ -98,27 +106,23 @@ class StorageTensors {
     const auto cached = storages_.find(ref.key);
     if (cached != storages_.end()) {
       YOLO_CHECK(cached->second.scalar_type() == to_torch(ref.dtype) && cached->second.numel() == ref.numel,
-                 "{}: storage '{}' is used with two different types or sizes", zip_.source_name(), ref.key);
+                 "{}: storage '{}' is used with two different types or sizes", source_, ref.key);
       return cached->second;
     }
-    const std::string name = prefix_ + "data/" + ref.key;
-    const ZipEntry* entry = zip_.find(name);
-    YOLO_CHECK(entry, "{}: corrupt checkpoint: the pickle refers to storage '{}' but the archive has no '{}'",
-               zip_.source_name(), ref.key, name);
+    const std::string_view data = bytes_of_(ref);
     uint64_t bytes = 0;
     YOLO_CHECK(!__builtin_mul_overflow(static_cast<uint64_t>(ref.numel), element_size(ref.dtype), &bytes) &&
-                   bytes <= entry->size,
-               "{}: corrupt checkpoint: storage '{}' should hold {} {} elements but '{}' has only {} bytes",
-               zip_.source_name(), ref.key, ref.numel, dtype_name(ref.dtype), name, entry->size);
-    const std::string_view data = zip_.read(*entry);
+                   bytes <= data.size(),
+               "{}: corrupt checkpoint: storage '{}' should hold {} {} elements but its data has only {} bytes", source_,
+               ref.key, ref.numel, dtype_name(ref.dtype), data.size());
     torch::Tensor storage = torch::empty({ref.numel}, torch::TensorOptions().dtype(to_torch(ref.dtype)));
     if (bytes > 0) std::memcpy(storage.data_ptr(), data.data(), bytes);
     storages_.emplace(ref.key, storage);
     return storage;
   }
 
-  const ZipReader& zip_;
-  std::string prefix_;
+  std::string source_;
+  StorageBytes bytes_of_;
   std::unordered_map<std::string, torch::Tensor> storages_;
 };
 
@@ -134,16 +138,64 @@ std::string read_file(const std::string& path) {
   return bytes;
 }
 
-void reject_non_zip(std::string_view bytes, const std::string& source) {
+[[noreturn]] void reject_unknown_format(std::string_view bytes, const std::string& source) {
   YOLO_CHECK(!bytes.empty(), "{}: the file is empty — not a PyTorch checkpoint", source);
-  const bool pickle = bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x80 &&
-                      static_cast<unsigned char>(bytes[1]) <= 5;
-  const bool tar = bytes.size() > 262 && bytes.substr(257, 5) == "ustar";
-  YOLO_CHECK(!pickle && !tar,
-             "{}: unsupported legacy checkpoint format (torch < 1.6); re-save it with torch>=1.6: "
-             "torch.save(torch.load(path), path)",
+  YOLO_CHECK(!(bytes.size() > 262 && bytes.substr(257, 5) == "ustar"),
+             "{}: a tar archive: PyTorch's first checkpoint format (torch.save before 0.1.10), which cannot be read "
+             "here; re-save it with a newer torch: torch.save(torch.load(path), path)",
              source);
-  YOLO_FAIL("{}: not a PyTorch checkpoint (not a zip archive) — was it written by torch.save?", source);
+  YOLO_FAIL("{}: not a PyTorch checkpoint (neither a zip archive nor torch.save's legacy format) — was it written "
+            "by torch.save?",
+            source);
+}
+
+Checkpoint load_zip_checkpoint(std::string bytes, const std::string& source_name) {
+  const ZipReader zip(std::make_shared<const std::string>(std::move(bytes)), source_name);
+  // torch.save names the archive's top folder after the file ("archive", "last"...): find its data.pkl.
+  const ZipEntry* pickle_entry = nullptr;
+  bool torchscript = false;
+  for (const auto& entry : zip.entries()) {
+    const auto slash = entry.name.find('/');
+    if (slash == std::string::npos) continue;
+    const auto rest = std::string_view(entry.name).substr(slash + 1);
+    if (rest == "data.pkl" && !pickle_entry) pickle_entry = &entry;
+    if (rest == "constants.pkl") torchscript = true;
+  }
+  YOLO_CHECK(pickle_entry || !torchscript,
+             "{}: a TorchScript archive (torch.jit.save), not a checkpoint — give the .pt that training wrote",
+             source_name);
+  YOLO_CHECK(pickle_entry,
+             "{}: not a PyTorch checkpoint (no data.pkl in the zip archive) — was it written by torch.save?",
+             source_name);
+  const std::string prefix = pickle_entry->name.substr(0, pickle_entry->name.find('/') + 1);
+  if (const ZipEntry* order = zip.find(prefix + "byteorder"))
+    YOLO_CHECK(zip.read(*order) == "little", "{}: big-endian checkpoints are not supported", source_name);
+  StorageTensors tensors(source_name, [&](const StorageRef& ref) {
+    const std::string name = prefix + "data/" + ref.key;
+    const ZipEntry* entry = zip.find(name);
+    YOLO_CHECK(entry, "{}: corrupt checkpoint: the pickle refers to storage '{}' but the archive has no '{}'",
+               source_name, ref.key, name);
+    return zip.read(*entry);
+  });
+  PickleValue root = unpickle(zip.read(*pickle_entry), source_name + ": " + pickle_entry->name,
+                              [&](const TensorSpec& spec) { return tensors(spec); });
+  return Checkpoint(std::move(root), source_name);
+}
+
+/// torch.save's format before PyTorch 1.6 (io/legacy_format.h): the layout is checked first, then the
+/// object's pickle is read with its tensors over the storages' bytes.
+Checkpoint load_legacy_checkpoint(std::string_view bytes, const std::string& source_name) {
+  const LegacyLayout layout = read_legacy_layout(bytes, source_name);
+  StorageTensors tensors(source_name, [&](const StorageRef& ref) {
+    const auto storage = layout.storages.find(ref.key);
+    YOLO_CHECK(storage != layout.storages.end(), "{}: corrupt checkpoint: no data for storage '{}'", source_name,
+               ref.key);
+    return storage->second;
+  });
+  size_t offset = layout.object_offset;
+  PickleValue root =
+      unpickle_next(bytes, offset, source_name, [&](const TensorSpec& spec) { return tensors(spec); });
+  return Checkpoint(std::move(root), source_name);
 }
 
 // ---- state dicts -----------------------------------------------------------------------------
@@ -387,31 +439,9 @@ std::optional<double> Checkpoint::best_fitness() const {
 // ---- loading ---------------------------------------------------------------------------------
 
 Checkpoint load_checkpoint_from_bytes(std::string bytes, const std::string& source_name) {
-  if (!looks_like_zip(bytes)) reject_non_zip(bytes, source_name);
-  const ZipReader zip(std::make_shared<const std::string>(std::move(bytes)), source_name);
-  // torch.save names the archive's top folder after the file ("archive", "last"...): find its data.pkl.
-  const ZipEntry* pickle_entry = nullptr;
-  bool torchscript = false;
-  for (const auto& entry : zip.entries()) {
-    const auto slash = entry.name.find('/');
-    if (slash == std::string::npos) continue;
-    const auto rest = std::string_view(entry.name).substr(slash + 1);
-    if (rest == "data.pkl" && !pickle_entry) pickle_entry = &entry;
-    if (rest == "constants.pkl") torchscript = true;
-  }
-  YOLO_CHECK(pickle_entry || !torchscript,
-             "{}: a TorchScript archive (torch.jit.save), not a checkpoint — give the .pt that training wrote",
-             source_name);
-  YOLO_CHECK(pickle_entry,
-             "{}: not a PyTorch checkpoint (no data.pkl in the zip archive) — was it written by torch.save?",
-             source_name);
-  const std::string prefix = pickle_entry->name.substr(0, pickle_entry->name.find('/') + 1);
-  if (const ZipEntry* order = zip.find(prefix + "byteorder"))
-    YOLO_CHECK(zip.read(*order) == "little", "{}: big-endian checkpoints are not supported", source_name);
-  StorageTensors tensors(zip, prefix);
-  PickleValue root = unpickle(zip.read(*pickle_entry), source_name + ": " + pickle_entry->name,
-                              [&](const TensorSpec& spec) { return tensors(spec); });
-  return Checkpoint(std::move(root), source_name);
+  if (looks_like_zip(bytes)) return load_zip_checkpoint(std::move(bytes), source_name);
+  if (looks_like_legacy_checkpoint(bytes)) return load_legacy_checkpoint(bytes, source_name);
+  reject_unknown_format(bytes, source_name);
 }
 
 Checkpoint load_checkpoint(const std::string& path) {

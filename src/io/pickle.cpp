@@ -288,9 +288,9 @@ constexpr StorageName kStorageNames[] = {
 /// A stack machine over the opcodes: it builds values and never imports or calls anything.
 class Unpickler {
  public:
-  Unpickler(std::string_view data, const std::string& source, const TensorMaker& make_tensor,
+  Unpickler(std::string_view data, size_t start, const std::string& source, const TensorMaker& make_tensor,
             const UnpickleLimits& limits)
-      : data_(data), source_(source), make_tensor_(make_tensor), limits_(limits) {}
+      : data_(data), pos_(start), source_(source), make_tensor_(make_tensor), limits_(limits) {}
 
   ~Unpickler() {
     // Reference cycles (a list appended to itself) would leak, and very deep chains would overflow
@@ -315,6 +315,8 @@ class Unpickler {
     check_acyclic(root);
     return root;
   }
+  /// Just past the STOP opcode once run() returned.
+  size_t position() const { return pos_; }
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
@@ -699,12 +701,17 @@ PickleValue Unpickler::rebuild_tensor(const PickleValue::Items& args, const std:
 
 PickleValue Unpickler::persistent_load(const PickleValue& pid) {
   using K = PickleValue::Kind;
-  const bool well_formed = pid.is(K::Tuple) && pid.items().size() == 5 && pid.items()[0].is(K::String) &&
-                           pid.items()[0].as_string() == "storage" && pid.items()[1].is(K::Global) &&
-                           (pid.items()[2].is(K::String) || pid.items()[2].is(K::Int)) &&
-                           pid.items()[3].is(K::String) && pid.items()[4].is(K::Int);
-  if (!well_formed) fail("a persistent id is not ('storage', type, key, location, numel)");
+  const auto item_is = [&](size_t i, K kind) { return pid.items().size() > i && pid.items()[i].is(kind); };
+  if (!pid.is(K::Tuple) || !item_is(0, K::String)) fail("a persistent id is not a ('storage', ...) tuple");
   const auto& items = pid.items();
+  // Files written before PyTorch 1.6 name the class of each pickled nn.Module as ('module', class,
+  // source file, source); the class stands for itself, as a recorded global.
+  if (items[0].as_string() == "module" && items.size() == 4 && items[1].is(K::Global)) return items[1];
+  const bool view = items.size() == 6;  // legacy files add a view: None or (view key, offset, numel)
+  const bool well_formed = items[0].as_string() == "storage" && (items.size() == 5 || view) && item_is(1, K::Global) &&
+                           (item_is(2, K::String) || item_is(2, K::Int)) && item_is(3, K::String) &&
+                           item_is(4, K::Int) && (!view || items[5].is_none() || items[5].is(K::Tuple));
+  if (!well_formed) fail("a persistent id is not ('storage', type, key, location, numel[, view])");
   const auto& type = items[1].as_object();
   StorageRef ref;
   bool known = false;
@@ -719,6 +726,16 @@ PickleValue Unpickler::persistent_load(const PickleValue& pid) {
   ref.location = items[3].as_string();
   ref.numel = items[4].as_int();
   if (ref.numel < 0) fail("negative storage size");
+  if (view && !items[5].is_none()) {
+    const auto& v = items[5].items();
+    if (v.size() != 3 || !v[1].is(K::Int) || !v[2].is(K::Int)) fail("a storage view is not (key, offset, numel)");
+    ref.view_offset = v[1].as_int();
+    ref.view_numel = v[2].as_int();
+    if (ref.view_offset < 0 || ref.view_numel < 0 || ref.view_offset > ref.numel ||
+        ref.view_numel > ref.numel - ref.view_offset)
+      fail(fmt::format("a view of elements [{}, +{}) of storage '{}', which holds {}", ref.view_offset, ref.view_numel,
+                       ref.key, ref.numel));
+  }
   return PickleValue::storage(std::move(ref));
 }
 
@@ -950,7 +967,16 @@ class Pickler {
 
 PickleValue unpickle(std::string_view data, const std::string& source_name, const TensorMaker& make_tensor,
                      const UnpickleLimits& limits) {
-  return Unpickler(data, source_name, make_tensor, limits).run();
+  return Unpickler(data, 0, source_name, make_tensor, limits).run();
+}
+
+PickleValue unpickle_next(std::string_view data, size_t& offset, const std::string& source_name,
+                          const TensorMaker& make_tensor, const UnpickleLimits& limits) {
+  YOLO_CHECK(offset <= data.size(), "{}: a pickle starts at byte {}, past the end of the data", source_name, offset);
+  Unpickler unpickler(data, offset, source_name, make_tensor, limits);
+  PickleValue value = unpickler.run();
+  offset = unpickler.position();
+  return value;
 }
 
 std::string pickle(const PickleValue& root, const TensorSaver& save_tensor) { return Pickler(save_tensor).run(root); }

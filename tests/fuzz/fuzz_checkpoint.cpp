@@ -1,6 +1,6 @@
-// libFuzzer entry: bytes as a checkpoint file (zip + pickle + tensors), then every accessor.
-// Inputs that are not zip archives go straight to the unpickler, so that mutations of pickles
-// need not keep a valid zip around them to be explored.
+// libFuzzer entry: bytes as a checkpoint file (zip + pickle + tensors, or torch.save's legacy stream
+// of pickles and storages), then every accessor. Inputs that are not zip archives also go straight
+// to the unpickler, so that mutations of pickles need not keep a valid file around them to be explored.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -42,10 +42,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string bytes(reinterpret_cast<const char*>(data), size);
-  if (yolo::io::looks_like_zip(bytes)) {
-    ignore_errors([&] { exercise(yolo::io::load_checkpoint_from_bytes(std::move(bytes), "fuzz.pt")); });
-  } else {
+  if (!yolo::io::looks_like_zip(bytes))
     ignore_errors([&] { exercise(yolo::io::Checkpoint(yolo::io::unpickle(bytes, "fuzz.pkl"), "fuzz.pkl")); });
-  }
+  ignore_errors([&] { exercise(yolo::io::load_checkpoint_from_bytes(std::move(bytes), "fuzz.pt")); });
   return 0;
 }

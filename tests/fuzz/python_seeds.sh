@@ -1,7 +1,7 @@
 #!/bin/sh
 # Adds seeds written by Python's torch.save (Debian's python3-torch) to the corpus folder $1:
 # a tensor dict, a pickled nn.Module tree like Ultralytics' (parameters, buffers, a non-persistent
-# buffer, submodules), and their bare data.pkl pickles.
+# buffer, submodules), and their bare data.pkl pickles; each also in the legacy format (torch < 1.6).
 set -e
 out=${1:?usage: python_seeds.sh CORPUS_DIR}
 mkdir -p "$out"
@@ -26,6 +26,7 @@ seeds = {
 for name, value in seeds.items():
     path = f"{out}/{name}.pt"
     torch.save(value, path)
+    torch.save(value, f"{out}/{name}_legacy.pth", _use_new_zipfile_serialization=False)
     with zipfile.ZipFile(path) as z:
         pkl = [n for n in z.namelist() if n.endswith("/data.pkl")][0]
         open(f"{out}/{name}.pkl", "wb").write(z.read(pkl))

@@ -10,6 +10,7 @@
 #include "yolo/io/checkpoint.h"
 #include "yolo/io/zip.h"
 #include "yolo/utils/error.h"
+#include "yolo/utils/log.h"
 
 namespace fs = std::filesystem;
 using Catch::Matchers::ContainsSubstring;
@@ -81,9 +82,16 @@ TEST_CASE("files that are not checkpoints are named and explained", "[io]") {
   std::string noise(4096, '\0');
   for (auto& c : noise) c = static_cast<char>(rng());
   noise[0] = 'x';
-  CHECK_THAT(error_of(noise), ContainsSubstring("not a PyTorch checkpoint (not a zip archive)"));
+  CHECK_THAT(error_of(noise),
+             ContainsSubstring("not a PyTorch checkpoint (neither a zip archive nor torch.save's legacy format)"));
   CHECK_THAT(error_of(std::string("\x80\x02\x8a\x0a", 4) + "legacy magic"),
-             ContainsSubstring("unsupported legacy checkpoint format"));
+             ContainsSubstring("hostile.pt: the magic number: malformed pickle"));
+  CHECK_THAT(error_of(std::string("\x80\x02K\x05.", 5)),
+             ContainsSubstring("hostile.pt: not a PyTorch checkpoint: it starts with a pickle (int) but not with the magic"));
+  std::string tar(1024, '\0');
+  tar.replace(0, 8, "storages");
+  tar.replace(257, 6, std::string("ustar\0", 6));
+  CHECK_THAT(error_of(tar), ContainsSubstring("hostile.pt: a tar archive: PyTorch's first checkpoint format"));
 
   yolo::io::ZipWriter zip;
   zip.add("archive/something.txt", "hello");
@@ -256,4 +264,164 @@ TEST_CASE("CRC-32 matches zlib's on short and long inputs", "[io]") {
   std::string bytes;
   for (int i = 0; i < 1001; ++i) bytes.push_back(static_cast<char>((i * 7 + 3) % 256));
   CHECK(yolo::io::crc32(bytes) == 0xB1133F7Eu);  // Python: zlib.crc32(bytes((i*7+3)%256 for i in range(1001)))
+}
+
+// ---- the format torch.save wrote before PyTorch 1.6 ----------------------------------------------
+
+namespace {
+
+std::string int64_le(int64_t v) {
+  std::string out;
+  for (int i = 0; i < 8; ++i) out += static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xFF);
+  return out;
+}
+
+/// BININT (int32) or LONG1 with 8 bytes.
+std::string int_op(int64_t v) {
+  if (v < INT32_MIN || v > INT32_MAX) return std::string("\x8a\x08", 2) + int64_le(v);
+  return "J" + int64_le(v).substr(0, 4);
+}
+
+/// Magic number, protocol version and system info, as torch.save writes them before the object.
+std::string legacy_header(const std::string& little_endian_op = "\x88") {
+  std::string out("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19.", 15);
+  out += std::string("\x80\x02M\xe9\x03.", 6);
+  out += "\x80\x02}(" + text_op("protocol_version") + "M\xe9\x03" + text_op("little_endian") + little_endian_op + "u.";
+  return out;
+}
+
+/// _rebuild_tensor_v2 over a legacy persistent id ('storage', <storage type>, key, 'cpu', numel, view).
+std::string legacy_tensor(const std::string& key, int64_t numel, int64_t offset, const std::vector<int64_t>& sizes,
+                          const std::vector<int64_t>& strides, const std::string& view = "N",
+                          const std::string& storage_type = "ctorch\nFloatStorage\n") {
+  std::string out = "ctorch._utils\n_rebuild_tensor_v2\n((" + text_op("storage") + storage_type + text_op(key) +
+                    text_op("cpu") + int_op(numel) + view + "tQ" + int_op(offset) + "(";
+  for (const auto s : sizes) out += int_op(s);
+  out += "t(";
+  for (const auto s : strides) out += int_op(s);
+  return out + "t\x89" + "ccollections\nOrderedDict\n)RtR";
+}
+
+/// A storage's record after the key list: element count (int64, little-endian) and raw bytes.
+std::string storage_record(int64_t count, const std::vector<float>& values) {
+  return int64_le(count) + std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+}
+
+/// A whole legacy file: header, the object's pickle body (PROTO and STOP added), the key list, the storages.
+std::string legacy_file(const std::string& object, const std::vector<std::string>& keys, const std::string& storages,
+                        const std::string& header = legacy_header()) {
+  std::string out = header + "\x80\x02" + object + ".\x80\x02(";
+  for (const auto& key : keys) out += text_op(key);
+  return out + "l." + storages;
+}
+
+/// {'w': tensor} as a pickle body.
+std::string dict_w(const std::string& tensor) { return "}" + text_op("w") + tensor + "s"; }
+
+}  // namespace
+
+TEST_CASE("legacy .pth: torch.save's format before 1.6 is checked against the file", "[io][legacy]") {
+  const std::vector<float> four = {1, 2, 3, 4};
+  const std::string w4 = dict_w(legacy_tensor("0", 4, 0, {4}, {1}));
+  const auto w_of = [](const std::string& bytes) {
+    return yolo::io::load_checkpoint_from_bytes(bytes, "legacy.pth").model_state().at(0).second;
+  };
+  REQUIRE(torch::equal(w_of(legacy_file(w4, {"0"}, storage_record(4, four))), torch::tensor({1.0f, 2.0f, 3.0f, 4.0f})));
+
+  SECTION("bytes after the last storage are ignored, as torch.load does, with a warning") {
+    std::vector<std::string> warnings;
+    yolo::set_log_sink([&](yolo::LogLevel level, std::string_view line) {
+      if (level == yolo::LogLevel::Warning) warnings.emplace_back(line);
+    });
+    const auto w = w_of(legacy_file(w4, {"0"}, storage_record(4, four) + "extra"));
+    yolo::set_log_sink({});
+    CHECK(torch::equal(w, torch::tensor({1.0f, 2.0f, 3.0f, 4.0f})));
+    REQUIRE(warnings.size() == 1);
+    CHECK_THAT(warnings[0], ContainsSubstring("legacy.pth: ignoring 5 bytes after the last storage"));
+  }
+  SECTION("storage views, which older torch versions wrote: a slice of the storage, tensors offset within it") {
+    // View (key, offset 1, 2 elements) = elements 2, 3 of the storage; the tensor starts at its element 1.
+    const std::string view = "(" + text_op("view") + int_op(1) + int_op(2) + "t";
+    CHECK(torch::equal(w_of(legacy_file(dict_w(legacy_tensor("0", 4, 1, {1}, {1}, view)), {"0"}, storage_record(4, four))),
+                       torch::tensor({3.0f})));
+    CHECK_THAT(error_of(legacy_file(dict_w(legacy_tensor("0", 4, 0, {3}, {1}, view)), {"0"}, storage_record(4, four))),
+               ContainsSubstring("reaches element 2 of storage '0' (a view from element 1), which holds 2"));
+    const std::string past = "(" + text_op("view") + int_op(3) + int_op(2) + "t";
+    CHECK_THAT(error_of(legacy_file(dict_w(legacy_tensor("0", 4, 0, {1}, {1}, past)), {"0"}, storage_record(4, four))),
+               ContainsSubstring("a view of elements [3, +2) of storage '0', which holds 4"));
+  }
+  SECTION("header pickles") {
+    CHECK_THAT(error_of(legacy_file(w4, {"0"}, storage_record(4, four), legacy_header("\x89"))),
+               ContainsSubstring("hostile.pt: written on a big-endian machine (little_endian=False)"));
+    CHECK_THAT(error_of(legacy_file(w4, {"0"}, storage_record(4, four), legacy_header("N"))),
+               ContainsSubstring("does not say little_endian=True or False"));
+    std::string wrong_protocol = legacy_file(w4, {"0"}, storage_record(4, four));
+    wrong_protocol[15 + 3] = '\xea';  // 1002
+    CHECK_THAT(error_of(wrong_protocol), ContainsSubstring("has protocol version 1002, where 1001 was expected"));
+    std::string wrong_magic = legacy_file(w4, {"0"}, storage_record(4, four));
+    wrong_magic[6] = 'x';
+    CHECK_THAT(error_of(wrong_magic), ContainsSubstring("not with the magic number"));
+  }
+  SECTION("lying counts and sizes") {
+    const std::string lying = legacy_file(w4, {"0"}, storage_record(5, four));
+    CHECK_THAT(error_of(lying), ContainsSubstring("storage '0' at byte " + std::to_string(lying.size() - 24) +
+                                                  " says it holds 5 elements, but the object declares 4"));
+    // A size the file cannot hold, in the object and the record alike: refused before anything is allocated.
+    for (const int64_t huge : {int64_t{1000}, int64_t{1} << 40, int64_t{1} << 62, INT64_MAX}) {
+      INFO(huge);
+      const std::string w = dict_w(legacy_tensor("0", huge, 0, {4}, {1}));
+      CHECK_THAT(error_of(legacy_file(w, {"0"}, storage_record(huge, four))),
+                 ContainsSubstring("truncated checkpoint: storage '0' needs " + std::to_string(huge) + " float32"));
+    }
+    CHECK_THAT(error_of(legacy_file(w4, {"0"}, "")), ContainsSubstring("storage '0' should start at byte"));
+    CHECK_THAT(error_of(legacy_file(dict_w(legacy_tensor("0", 4, 0, {10}, {1})), {"0"}, storage_record(4, four))),
+               ContainsSubstring("reaches element 9 of storage '0', which holds 4"));
+    CHECK_THAT(error_of(legacy_file(dict_w(legacy_tensor("0", -1, 0, {1}, {1})), {"0"}, storage_record(4, four))),
+               ContainsSubstring("negative storage size"));
+  }
+  SECTION("the key list and the storages the object names must agree") {
+    CHECK_THAT(error_of(legacy_file(w4, {"0", "0"}, storage_record(4, four) + storage_record(4, four))),
+               ContainsSubstring("storage '0' is listed twice"));
+    CHECK_THAT(error_of(legacy_file(w4, {"0", "1"}, storage_record(4, four) + storage_record(4, four))),
+               ContainsSubstring("the storage key list names '1', which the object never uses"));
+    CHECK_THAT(error_of(legacy_file(w4, {}, storage_record(4, four))),
+               ContainsSubstring("the object uses storage '0', which the storage key list does not name"));
+    const std::string two_types = "(" + legacy_tensor("0", 4, 0, {4}, {1}) +
+                                  legacy_tensor("0", 4, 0, {4}, {1}, "N", "ctorch\nHalfStorage\n") + "l";
+    CHECK_THAT(error_of(legacy_file(two_types, {"0"}, storage_record(4, four))),
+               ContainsSubstring("storage '0' is named as 4 float32 and as 4 float16 elements"));
+  }
+  SECTION("hostile globals are recorded, never called, and refused where torch.save writes plain values") {
+    const auto marker = fs::temp_directory_path() / ("yolo_io_legacy_pwned_" + std::to_string(::getpid()));
+    fs::remove(marker);
+    const std::string system_call = "cos\nsystem\n" + text_op("touch " + marker.string()) + "\x85R";
+    const auto checkpoint =
+        yolo::io::load_checkpoint_from_bytes(legacy_file("}" + text_op("model") + system_call + "s", {}, ""));
+    CHECK_FALSE(fs::exists(marker));
+    CHECK(checkpoint.find("model")->type_name() == "object os.system");
+    CHECK_THROWS_WITH(checkpoint.model_state(), ContainsSubstring("object os.system, not a torch.nn.Module"));
+    // The key list as a call.
+    std::string keys_call = legacy_header() + "\x80\x02" + w4 + ".\x80\x02" + system_call + "." + storage_record(4, four);
+    CHECK_THAT(error_of(keys_call), ContainsSubstring("the storage key list is a object os.system, not a list"));
+    CHECK_FALSE(fs::exists(marker));
+    // A storage type that is not torch's.
+    CHECK_THAT(error_of(legacy_file(dict_w(legacy_tensor("0", 4, 0, {4}, {1}, "N", "cos\nsystem\n")), {"0"},
+                                    storage_record(4, four))),
+               ContainsSubstring("unknown storage type os.system"));
+  }
+}
+
+TEST_CASE("legacy .pth: every truncation of a torch.save file is refused with its name", "[io][legacy]") {
+  const std::string whole = read_bytes(yolo::test::data_path("legacy_pth/state_dict_legacy.pth"));
+  REQUIRE(whole.size() > 1000);
+  REQUIRE_NOTHROW(yolo::io::load_checkpoint_from_bytes(whole, "cut.pth"));
+  size_t refused = 0;
+  for (size_t keep = 0; keep < whole.size(); ++keep) {
+    const std::string error = error_of(whole.substr(0, keep), "cut.pth");
+    if (error.rfind("cut.pth: ", 0) == 0) ++refused;
+    else FAIL_CHECK("kept " << keep << " bytes: " << error);
+  }
+  CHECK(refused == whole.size());
+  CHECK_THAT(error_of(whole.substr(0, whole.size() - 1), "cut.pth"),
+             ContainsSubstring("truncated checkpoint: storage '"));
 }

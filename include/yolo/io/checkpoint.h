@@ -56,8 +56,9 @@ class Checkpoint {
   std::string source_;
 };
 
-/// Reads a checkpoint file. Throws yolo::Error for anything that is not a readable PyTorch zip
-/// checkpoint (legacy pre-1.6 files, truncated or corrupt archives, hostile pickles).
+/// Reads a checkpoint file: torch.save's zip format (PyTorch >= 1.6) or its legacy format (before 1.6,
+/// little-endian). Throws yolo::Error for anything else (the tar format of the first releases, truncated
+/// or corrupt files, hostile pickles).
 Checkpoint load_checkpoint(const std::string& path);
 /// The same from bytes in memory; `source_name` prefixes error messages.
 Checkpoint load_checkpoint_from_bytes(std::string bytes, const std::string& source_name = "<memory>");

@@ -22,12 +22,17 @@ size_t element_size(DType dtype);
 /// "float16", "int64"... as torch spells them after "torch.".
 std::string_view dtype_name(DType dtype);
 
-/// A storage that a pickle refers to by persistent id ('storage', torch.FloatStorage, key, location, numel).
+/// A storage that a pickle refers to by persistent id ('storage', torch.FloatStorage, key, location, numel),
+/// which files written before PyTorch 1.6 follow with a view: None or (view key, offset, numel).
 struct StorageRef {
-  std::string key;  ///< the zip entry <archive>/data/<key>
+  std::string key;  ///< the zip entry <archive>/data/<key>, or the legacy file's storage key
   DType dtype = DType::Float32;
   std::string location;  ///< "cpu", "cuda:0"...
   int64_t numel = 0;     ///< in elements of dtype
+  /// A legacy storage view: elements [view_offset, view_offset + view_numel) of the storage;
+  /// view_numel is -1 when the whole storage is meant.
+  int64_t view_offset = 0;
+  int64_t view_numel = -1;
 };
 
 /// What torch._utils._rebuild_tensor_v2 receives: a strided view of a storage.
@@ -132,6 +137,10 @@ struct UnpickleLimits {
 /// Throws yolo::Error, prefixed with `source_name`, for anything malformed.
 PickleValue unpickle(std::string_view data, const std::string& source_name, const TensorMaker& make_tensor = {},
                      const UnpickleLimits& limits = {});
+/// Reads one pickle of several written back to back (torch.save's format before PyTorch 1.6): from
+/// data[offset] to its STOP opcode, then moves `offset` past it. Errors give offsets within `data`.
+PickleValue unpickle_next(std::string_view data, size_t& offset, const std::string& source_name,
+                          const TensorMaker& make_tensor = {}, const UnpickleLimits& limits = {});
 
 /// How the pickler stores a tensor: it returns the storage (key, dtype, numel) and view it wrote.
 using TensorSaver = std::function<TensorSpec(const at::Tensor&)>;
