@@ -69,7 +69,9 @@ py::dict event_to_dict(const TrainEvent& e) {
   d["epoch"] = e.epoch;
   d["epochs"] = e.epochs;
   d["batch"] = e.batch;
-  d["train_loss"] = py::make_tuple(e.train_loss[0], e.train_loss[1], e.train_loss[2]);
+  py::dict train_loss;
+  for (const auto& [k, v] : e.train_loss) train_loss[py::str(k)] = v;
+  d["train_loss"] = train_loss;
   d["lr"] = py::make_tuple(e.lr[0], e.lr[1], e.lr[2]);
   py::dict metrics;
   for (const auto& [k, v] : e.metrics.results_dict()) metrics[py::str(k)] = v;

@@ -14,7 +14,7 @@
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/data/preview.h"
 #include "yolo/model.h"
-#include "yolo/nn/model.h"
+#include "yolo/nn/network.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 #include "yolo/utils/suggest.h"
@@ -89,7 +89,7 @@ int run_info(Command& command) {
   std::optional<int64_t> nc_value;
   if (nc) nc_value = std::stoll(*nc);
   if (nc_value || model.find(".pt") == std::string::npos) {
-    yolo::nn::YoloModel net(yolo::nn::load_model_spec(model, nc_value));
+    auto net = yolo::nn::create_network(model, nc_value);
     std::printf("%s\n", yolo::nn::format_info(*net, args.imgsz()).c_str());
   } else {
     std::printf("%s\n", yolo::Model(model).info().c_str());

@@ -48,6 +48,11 @@ std::string label_path_for(const std::string& image_path);
 /// while the files (paths, sizes, modification times) are unchanged. Warnings go to the log.
 ScanResult scan_labels(const std::vector<std::string>& image_files, int64_t nc, int64_t workers = 0);
 
+/// Whether an image can be trained on: a readable, non-empty file, not a truncated JPEG, that decodes
+/// to at least 10 pixels a side. Returns "" and its decoded (h, w) when usable, else why not
+/// ("a.jpg: ignoring image: ...").
+std::string verify_image(const std::string& im_file, int64_t* height = nullptr, int64_t* width = nullptr);
+
 /// Verifies one image + label pair; `message` receives the reason when the image is rejected
 /// (returns false) or a note about dropped rows (returns true).
 bool verify_image_label(const std::string& im_file, const std::string& label_file, int64_t nc, ImageLabels& out,
