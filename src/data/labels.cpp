@@ -26,14 +26,6 @@ constexpr uint64_t kCacheVersion = 1;
 constexpr float kCoordTolerance = 1e-3f;  // rounding in exported labels, e.g. 1.0004
 constexpr int kMinImageSide = 10;
 
-bool is_image_file(const fs::path& p) {
-  static const std::set<std::string> formats{".bmp", ".dng", ".jpeg", ".jpg",  ".mpo",
-                                             ".png", ".tif", ".tiff", ".webp", ".pfm"};
-  auto ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return formats.count(ext) > 0;
-}
-
 bool is_jpeg(const std::string& path) {
   auto ext = fs::path(path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -222,6 +214,14 @@ std::string label_path_for(const std::string& image_path) {
   const auto at = p.rfind(images);
   if (at != std::string::npos) p.replace(at, images.size(), labels);
   return fs::path(p).replace_extension(".txt").string();
+}
+
+bool is_image_file(const std::filesystem::path& p) {
+  static const std::set<std::string> formats{".bmp", ".dng", ".jpeg", ".jpg",  ".mpo",
+                                             ".png", ".tif", ".tiff", ".webp", ".pfm"};
+  auto ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return formats.count(ext) > 0;
 }
 
 std::vector<std::string> find_image_files(const std::vector<std::string>& sources) {

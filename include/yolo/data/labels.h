@@ -2,6 +2,7 @@
 // Finding images, verifying their label files, and caching the verified result next to the labels.
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,9 @@ struct ScanResult {
   std::vector<ImageLabels> labels;  // usable images only, in file order
   ScanSummary summary;
 };
+
+/// Whether a file name has one of the image suffixes Ultralytics reads (.jpg, .png, .bmp, .tif, .webp, ...).
+bool is_image_file(const std::filesystem::path& path);
 
 /// Image files of folders (recursive), .txt lists (one path a line, relative to the list's folder)
 /// or single images, sorted. Throws naming a source that does not exist or holds no image.
