@@ -138,7 +138,8 @@ void bind_model(py::module_& m) {
             for (const auto& p : predictions) out.push_back(to_python(p, self.model.names()));
             return out;
           },
-          py::arg("source"), "Detects objects in an image, folder, glob, .txt list or video.")
+          py::arg("source"),
+          "Runs the model on an image, folder, glob, .txt list or video: boxes (detect) or probs (classify).")
       .def(
           "add_callback",
           [](PyModel& self, const std::string& event, py::function fn) {

@@ -58,6 +58,15 @@ cv::Scalar class_colour(int cls) {
   return {static_cast<double>(c[0]), static_cast<double>(c[1]), static_cast<double>(c[2])};
 }
 
+/// "3 detections", or the top five classes "ankle_boot 0.92, sandal 0.03, ..." as Ultralytics logs them.
+std::string describe(const Prediction& p) {
+  if (p.probs.top5.empty()) return fmt::format("{} detections", p.boxes.size());
+  std::string text;
+  for (size_t k = 0; k < p.probs.top5.size(); ++k)
+    text += fmt::format("{}{} {:.2f}", k ? ", " : "", p.probs.top5_names[k], p.probs.top5conf[k]);
+  return text;
+}
+
 /// The Prediction of a source that could not be read: only its path and why.
 Prediction unreadable(const std::string& file, std::string error) {
   Prediction p;
@@ -158,6 +167,9 @@ void Predictor::save_outputs(const cv::Mat& image, const Prediction& p, const st
   if (options_->save_txt) {
     fs::create_directories(dir / "labels");
     std::ofstream out(dir / "labels" / (stem + ".txt"));
+    // Classification: the top five as "probability name", as Ultralytics' Results.save_txt.
+    for (size_t k = 0; k < p.probs.top5.size(); ++k)
+      out << fmt::format("{:.2f} {}\n", p.probs.top5conf[k], p.probs.top5_names[k]);
     for (const auto& b : p.boxes) {
       const double w = p.orig_width, h = p.orig_height;
       out << fmt::format("{} {:g} {:g} {:g} {:g}", b.cls, (b.x1 + b.x2) / 2 / w, (b.y1 + b.y2) / 2 / h,
@@ -199,6 +211,20 @@ void Predictor::save_outputs(const cv::Mat& image, const Prediction& p, const st
                     cv::Scalar(255, 255, 255), std::max(lw - 1, 1), cv::LINE_AA);
       }
     }
+    if (!p.probs.top5.empty() && options_->show_labels) {  // classification: the top five, top left
+      const double scale = std::max(image.rows, image.cols) / 400.0 + 0.3;
+      const int thickness = std::max(1, static_cast<int>(scale));
+      int y = 0;
+      for (size_t k = 0; k < p.probs.top5.size(); ++k) {
+        const auto text = options_->show_conf ? fmt::format("{} {:.2f}", p.probs.top5_names[k], p.probs.top5conf[k])
+                                              : p.probs.top5_names[k];
+        int baseline = 0;
+        const auto size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, thickness, &baseline);
+        y += size.height + baseline + 2;
+        cv::putText(annotated, text, cv::Point(2, y), cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(255, 255, 255),
+                    thickness, cv::LINE_AA);
+      }
+    }
     cv::imwrite((dir / (stem + ".jpg")).string(), annotated);
   }
 }
@@ -223,7 +249,7 @@ std::vector<Prediction> Predictor::run(const std::string& source) {
   auto emit = [&](const cv::Mat& image, const std::string& path, const std::string& stem) {
     auto p = std::move(infer({image}, {path}).front());
     save_outputs(image, p, stem);
-    log_info("{}: {}x{} {} detections, {:.1f}ms", path, image.rows, image.cols, p.boxes.size(), p.speed.inference);
+    log_info("{}: {}x{} {}, {:.1f}ms", path, image.rows, image.cols, describe(p), p.speed.inference);
     all.push_back(std::move(p));
   };
   for (const auto& file : expand_source(source)) {

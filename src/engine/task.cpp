@@ -5,9 +5,9 @@
 namespace yolo::engine {
 
 const Task& task_named(const std::string& name) {
-  for (const Task* task : {&detect_task()})
+  for (const Task* task : {&detect_task(), &classify_task()})
     if (task->name == name) return *task;
-  YOLO_FAIL("task={} is not one yolocpp runs: detect", name);
+  YOLO_FAIL("task={} is not one yolocpp runs: detect or classify", name);
 }
 
 }  // namespace yolo::engine

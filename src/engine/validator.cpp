@@ -16,6 +16,7 @@
 #include "yolo/engine/distributed.h"
 #include "yolo/engine/run_dir.h"
 #include "yolo/io/checkpoint.h"
+#include "metrics/classify_metrics.h"
 #include "yolo/metrics/det_metrics.h"
 #include "yolo/metrics/nms.h"
 #include "yolo/utils/boxes.h"
@@ -203,6 +204,75 @@ ValResults DetectionValidator::run(nn::Network& model, const torch::Device& devi
   if (main_rank)
     log_info("{}", metrics::format_metrics_table(computed, options_.names, images, results.instances,
                                                    options_.verbose));
+  if (options_.verbose && main_rank)
+    log_info("Speed: {:.1f}ms preprocess, {:.1f}ms inference, {:.1f}ms loss, {:.1f}ms postprocess per image",
+             results.speed.preprocess, results.speed.inference, results.speed.loss, results.speed.postprocess);
+  if (was_training) model->train();
+  return results;
+}
+
+ClassificationValidator::ClassificationValidator(std::shared_ptr<data::DataLoader> loader, ValidatorOptions options)
+    : loader_(std::move(loader)), options_(std::move(options)) {}
+
+ValResults ClassificationValidator::run(nn::Network& model, const torch::Device& device, const LossFn* loss,
+                                        ProcessGroup* group) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model->is_training();
+  model->eval();
+  const int64_t top = std::min<int64_t>(5, model->nc());
+  std::vector<torch::Tensor> ranked, targets;
+  double loss_sum = 0;
+  int64_t images = 0, batches = 0;
+  Speed total;
+  loader_->set_epoch(0);
+  while (auto batch = loader_->next()) {
+    auto t0 = Clock::now();
+    auto x = batch->images.to(device, /*non_blocking=*/true)
+                 .to(torch::kFloat32)
+                 .div_(255)
+                 .contiguous(torch::MemoryFormat::ChannelsLast);
+    if (options_.half && device.is_cuda()) x = x.to(torch::kHalf);
+    synchronize(device);
+    auto t1 = Clock::now();
+    auto raw = model->forward_raw(x);
+    auto probs = model->decode(raw);
+    synchronize(device);
+    auto t2 = Clock::now();
+    if (loss) loss_sum += (*loss)(raw, *batch).items[0].item<double>();
+    auto t3 = Clock::now();
+    // As Ultralytics: the ranking of the softmax, ties as torch.argsort orders them.
+    ranked.push_back(probs.argsort(1, /*descending=*/true).narrow(1, 0, top).to(torch::kCPU, torch::kInt32));
+    targets.push_back(batch->labels.to(torch::kInt32));
+    auto t4 = Clock::now();
+    total.preprocess += std::chrono::duration<double, std::milli>(t1 - t0).count();
+    total.inference += std::chrono::duration<double, std::milli>(t2 - t1).count();
+    total.loss += std::chrono::duration<double, std::milli>(t3 - t2).count();
+    total.postprocess += std::chrono::duration<double, std::milli>(t4 - t3).count();
+    images += x.size(0);
+    ++batches;
+  }
+  auto all_ranked = ranked.empty() ? torch::zeros({0, top}, torch::kInt32) : torch::cat(ranked);
+  auto all_targets = targets.empty() ? torch::zeros({0}, torch::kInt32) : torch::cat(targets);
+  if (group != nullptr && group->world_size() > 1) {  // every rank's images, in rank order
+    all_ranked = torch::cat(group->allgather_variable(all_ranked.reshape({-1}).contiguous())).reshape({-1, top});
+    all_targets = torch::cat(group->allgather_variable(all_targets.contiguous()));
+    auto sums = torch::tensor({loss_sum, static_cast<double>(images), static_cast<double>(batches)}, torch::kFloat64);
+    group->allreduce_sum(sums);
+    loss_sum = sums[0].item<double>();
+    images = static_cast<int64_t>(sums[1].item<double>());
+    batches = static_cast<int64_t>(sums[2].item<double>());
+  }
+  YOLO_CHECK(images > 0, "validation saw no images: check the val split of the dataset");
+  const auto accuracy = metrics::classify_accuracy(all_ranked, all_targets);
+  ValResults results;
+  results.task = "classify";
+  results.top1 = accuracy.top1, results.top5 = accuracy.top5, results.fitness = accuracy.fitness();
+  results.images = images;
+  if (loss) results.loss = {{"loss", loss_sum / static_cast<double>(batches)}};  // the mean of the batch means
+  results.speed = {total.preprocess / images, total.inference / images, total.loss / images,
+                   total.postprocess / images};
+  const bool main_rank = group == nullptr || group->rank() == 0;
+  if (main_rank) log_info("{}", metrics::format_classify_table(accuracy));
   if (options_.verbose && main_rank)
     log_info("Speed: {:.1f}ms preprocess, {:.1f}ms inference, {:.1f}ms loss, {:.1f}ms postprocess per image",
              results.speed.preprocess, results.speed.inference, results.speed.loss, results.speed.postprocess);
