@@ -8,6 +8,7 @@
 #include "bindings.h"
 #include "results.h"
 #include "yolo/model.h"
+#include "yolo/utils/error.h"
 #include "yolo/utils/suggest.h"
 
 namespace py = pybind11;
@@ -38,7 +39,13 @@ TrainArgs with_kwargs(TrainArgs args, const py::kwargs& kwargs) {
   for (const auto& [key, value] : kwargs) {
     const auto name = key.cast<std::string>();
     if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
-      throw py::type_error("'" + name + "' is not a valid YOLO argument." + did_you_mean(name, keys));
+      // Not a current key: the parser still takes Ultralytics' removed and ignored ones (with a warning).
+      try {
+        args.set(name, to_arg_string(value));
+      } catch (const Error&) {
+        throw py::type_error("'" + name + "' is not a valid YOLO argument." + did_you_mean(name, keys));
+      }
+      continue;
     }
     args.set(name, to_arg_string(value));
   }

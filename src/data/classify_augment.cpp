@@ -148,6 +148,7 @@ std::array<std::array<int64_t, 256>, 3> histograms(const cv::Mat& rgb) {
   return h;
 }
 
+// Pillow's conversions (Convert.c), with its mix of float variables and double constants.
 void rgb_to_hsv(uint8_t r, uint8_t g, uint8_t b, uint8_t& h, uint8_t& s, uint8_t& v) {
   const uint8_t maxc = std::max({r, g, b}), minc = std::min({r, g, b});
   v = maxc;
@@ -159,10 +160,10 @@ void rgb_to_hsv(uint8_t r, uint8_t g, uint8_t b, uint8_t& h, uint8_t& s, uint8_t
   const float sf = cr / static_cast<float>(maxc);
   const float rc = static_cast<float>(maxc - r) / cr, gc = static_cast<float>(maxc - g) / cr,
               bc = static_cast<float>(maxc - b) / cr;
-  float hf = r == maxc ? bc - gc : g == maxc ? 2.0f + rc - bc : 4.0f + gc - rc;
-  hf = std::fmod(hf / 6.0f + 1.0f, 1.0f);
-  h = static_cast<uint8_t>(std::clamp(static_cast<int>(hf * 255.0f), 0, 255));
-  s = static_cast<uint8_t>(std::clamp(static_cast<int>(sf * 255.0f), 0, 255));
+  float hf = r == maxc ? bc - gc : g == maxc ? static_cast<float>(2.0 + rc - bc) : static_cast<float>(4.0 + gc - rc);
+  hf = static_cast<float>(std::fmod(hf / 6.0 + 1.0, 1.0));
+  h = static_cast<uint8_t>(std::clamp(static_cast<int>(hf * 255.0), 0, 255));
+  s = static_cast<uint8_t>(std::clamp(static_cast<int>(sf * 255.0), 0, 255));
 }
 
 void hsv_to_rgb(uint8_t h, uint8_t s, uint8_t v, uint8_t* out) {
@@ -170,12 +171,13 @@ void hsv_to_rgb(uint8_t h, uint8_t s, uint8_t v, uint8_t* out) {
     out[0] = out[1] = out[2] = v;
     return;
   }
-  const int i = static_cast<int>(std::floor(h * 6.0f / 255.0f));
-  const float f = h * 6.0f / 255.0f - static_cast<float>(i);
-  const float fs = s / 255.0f;
-  const auto p = static_cast<uint8_t>(std::clamp(static_cast<int>(std::round(v * (1.0f - fs))), 0, 255));
-  const auto q = static_cast<uint8_t>(std::clamp(static_cast<int>(std::round(v * (1.0f - fs * f))), 0, 255));
-  const auto t = static_cast<uint8_t>(std::clamp(static_cast<int>(std::round(v * (1.0f - fs * (1.0f - f)))), 0, 255));
+  const int i = static_cast<int>(std::floor(static_cast<float>(h) * 6.0 / 255.0));
+  const float f = static_cast<float>(static_cast<float>(h) * 6.0 / 255.0 - static_cast<float>(i));
+  const float fs = static_cast<float>(static_cast<float>(s) / 255.0);
+  auto level = [](double x) { return static_cast<uint8_t>(std::clamp(static_cast<int>(std::round(x)), 0, 255)); };
+  const auto p = level(static_cast<float>(v) * (1.0 - fs));
+  const auto q = level(static_cast<float>(v) * (1.0 - fs * f));
+  const auto t = level(static_cast<float>(v) * (1.0 - fs * (1.0 - f)));
   const std::array<std::array<uint8_t, 3>, 6> rgb{{{v, t, p}, {q, v, p}, {p, v, t}, {p, q, v}, {t, p, v}, {v, p, q}}};
   const auto& c = rgb[static_cast<size_t>(i % 6)];
   out[0] = c[0], out[1] = c[1], out[2] = c[2];
@@ -183,14 +185,32 @@ void hsv_to_rgb(uint8_t h, uint8_t s, uint8_t v, uint8_t* out) {
 
 // ---- geometry, as torchvision's F.affine / F.rotate on PIL images (bilinear, fill 0) ----------------------
 
-/// PIL's AFFINE transform: output pixel (x, y) samples the input at matrix x (x + 0.5, y + 0.5).
+/// PIL's AFFINE transform with BILINEAR sampling: output pixel (x, y) samples the input at
+/// matrix x (x + 0.5, y + 0.5); a sample outside the image is the fill (0), one inside reads its
+/// neighbours clamped to the edge and truncates, as Pillow's bilinear filter.
 cv::Mat pil_affine(const cv::Mat& rgb, const std::array<double, 6>& m) {
-  // OpenCV samples at matrix x (x, y) with pixel centres on integers: shift PIL's half-pixel convention.
-  cv::Mat inverse = (cv::Mat_<double>(2, 3) << m[0], m[1], m[2] + 0.5 * (m[0] + m[1]) - 0.5, m[3], m[4],
-                     m[5] + 0.5 * (m[3] + m[4]) - 0.5);
-  cv::Mat out;
-  cv::warpAffine(rgb, out, inverse, rgb.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT,
-                 cv::Scalar::all(0));
+  cv::Mat out(rgb.size(), rgb.type(), cv::Scalar::all(0));
+  const int w = rgb.cols, h = rgb.rows;
+  auto clamp_x = [w](int x) { return x < 0 ? 0 : x < w ? x : w - 1; };
+  for (int y = 0; y < h; ++y) {
+    uint8_t* o = out.ptr<uint8_t>(y);
+    for (int x = 0; x < w; ++x) {
+      double xin = m[0] * (x + 0.5) + m[1] * (y + 0.5) + m[2];
+      double yin = m[3] * (x + 0.5) + m[4] * (y + 0.5) + m[5];
+      if (xin < 0.0 || xin >= w || yin < 0.0 || yin >= h) continue;
+      xin -= 0.5, yin -= 0.5;
+      const int x0 = static_cast<int>(std::floor(xin)), y0 = static_cast<int>(std::floor(yin));
+      const double dx = xin - x0, dy = yin - y0;
+      const uint8_t* top = rgb.ptr<uint8_t>(std::clamp(y0, 0, h - 1));
+      const uint8_t* bottom = y0 + 1 >= 0 && y0 + 1 < h ? rgb.ptr<uint8_t>(y0 + 1) : nullptr;
+      const int left = clamp_x(x0) * 3, right = clamp_x(x0 + 1) * 3;
+      for (int c = 0; c < 3; ++c) {
+        const double v1 = top[left + c] + (top[right + c] - top[left + c]) * dx;
+        const double v2 = bottom ? bottom[left + c] + (bottom[right + c] - bottom[left + c]) * dx : v1;
+        o[x * 3 + c] = static_cast<uint8_t>(v1 + (v2 - v1) * dy);
+      }
+    }
+  }
   return out;
 }
 
@@ -494,6 +514,18 @@ cv::Mat classify_train_transform(const cv::Mat& rgb, int64_t size, const Augment
   }
   if (rng.uniform() < hyp.erasing) random_erase(image, rng);
   return image;
+}
+
+cv::Mat apply_augment_op(const cv::Mat& rgb, const std::string& op, double magnitude) {
+  static const std::vector<std::pair<std::string, Op>> names{
+      {"Identity", Op::Identity},     {"ShearX", Op::ShearX},         {"ShearY", Op::ShearY},
+      {"TranslateX", Op::TranslateX}, {"TranslateY", Op::TranslateY}, {"Rotate", Op::Rotate},
+      {"Brightness", Op::Brightness}, {"Color", Op::Color},           {"Contrast", Op::Contrast},
+      {"Sharpness", Op::Sharpness},   {"Posterize", Op::Posterize},   {"Solarize", Op::Solarize},
+      {"AutoContrast", Op::AutoContrast}, {"Equalize", Op::Equalize}, {"Invert", Op::Invert}};
+  for (const auto& [name, value] : names)
+    if (name == op) return apply_op(rgb, value, magnitude);
+  YOLO_FAIL("'{}' is not an augmentation operation", op);
 }
 
 cv::Mat adjust_brightness(const cv::Mat& rgb, double factor) {

@@ -5,6 +5,7 @@
 // RandAugment / AutoAugment (ImageNet policy) / AugMix policies and RandomErasing. Every random
 // draw comes from the Rng passed in.
 #include <cstdint>
+#include <string>
 
 #include <opencv2/core.hpp>
 
@@ -27,6 +28,11 @@ cv::Mat classify_eval_transform(const cv::Mat& rgb, int64_t size);
 /// ColorJitter(brightness = contrast = hsv_v, saturation = hsv_s, hue = hsv_h), then RandomErasing
 /// with probability `erasing` (value 0).
 cv::Mat classify_train_transform(const cv::Mat& rgb, int64_t size, const AugmentOptions& hyp, Rng& rng);
+
+/// One operation of the auto-augment policies by torchvision's name (Identity, ShearX, ShearY,
+/// TranslateX, TranslateY, Rotate, Brightness, Color, Contrast, Sharpness, Posterize, Solarize,
+/// AutoContrast, Equalize, Invert) at a signed magnitude, as torchvision's _apply_op (bilinear, fill 0).
+cv::Mat apply_augment_op(const cv::Mat& rgb, const std::string& op, double magnitude);
 
 // The single operations, as torchvision's functional ops on PIL images (factor 1 = unchanged).
 cv::Mat adjust_brightness(const cv::Mat& rgb, double factor);

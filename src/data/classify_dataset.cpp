@@ -11,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "data/classify_augment.h"
+#include "data/dataset_download.h"
 #include "data/image_cache.h"
 #include "yolo/data/labels.h"
 #include "yolo/utils/error.h"
@@ -79,11 +80,12 @@ DataSpec load_classify_data_spec(const std::string& data, const std::string& dat
     } catch (const YAML::Exception& e) {
       YOLO_FAIL("{}: not valid YAML: {}", data, e.what());
     }
-    YOLO_CHECK(doc.IsMap() && doc["path"] && doc["path"].IsScalar(),
-               "{}: a classification dataset YAML names its folder with `path:` ({})", data, kLayout);
+    YOLO_CHECK(doc.IsMap(), "{}: expected a mapping with `path:` naming the dataset folder ({})", data, kLayout);
     spec.yaml_file = fs::absolute(data).string();
-    root = doc["path"].as<std::string>();
-    if (root.is_relative()) root = fs::absolute(data).parent_path() / root;
+    // As detection YAMLs: no `path` is the YAML's folder; a relative one starts there.
+    const fs::path folder = fs::absolute(data).parent_path();
+    root = doc["path"] && doc["path"].IsScalar() ? fs::path(doc["path"].as<std::string>()) : folder;
+    if (root.is_relative() && fs::is_directory(folder / root)) root = folder / root;
     if (doc["train"] && doc["train"].IsScalar()) train_name = doc["train"].as<std::string>();
     if (doc["val"] && doc["val"].IsScalar()) val_name = doc["val"].as<std::string>();
     if (doc["test"] && doc["test"].IsScalar()) test_name = doc["test"].as<std::string>();
@@ -93,7 +95,12 @@ DataSpec load_classify_data_spec(const std::string& data, const std::string& dat
       for (const auto& kv : names) yaml_names.push_back(kv.second.as<std::string>());
     }
   }
-  if (!fs::is_directory(root) && root.is_relative() && !datasets_dir.empty()) root = fs::path(datasets_dir) / root;
+  if (spec.yaml_file.empty()) {
+    // A folder, one in the datasets folder, or a dataset downloadable by name (imagenet10, mnist160, ...).
+    root = classification_dataset_root(data, datasets_dir);
+  } else if (!fs::is_directory(root) && root.is_relative()) {
+    root = resolve_datasets_dir(datasets_dir) / root;
+  }
   YOLO_CHECK(fs::is_directory(root), "dataset folder {} does not exist ({})", root.string(), kLayout);
   root = fs::weakly_canonical(root);
   spec.root = root.string();

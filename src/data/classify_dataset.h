@@ -17,8 +17,9 @@
 
 namespace yolo::data {
 
-/// The dataset `data` names: a folder (as given, else under `datasets_dir`), or a dataset YAML whose
-/// `path` is that folder (`train`, `val`, `test` may name other sub-folders; `names`, when given,
+/// The dataset `data` names: a folder (as given, else in the datasets folder, else a dataset
+/// downloadable by name such as imagenet10: data/dataset_download.h), or a dataset YAML whose
+/// `path` is that folder (relative to the YAML, else to the datasets folder; none: the YAML's folder) (`train`, `val`, `test` may name other sub-folders; `names`, when given,
 /// must be the class folders). Splits are the folders' absolute paths; names the sorted class
 /// folders of the training split.
 DataSpec load_classify_data_spec(const std::string& data, const std::string& datasets_dir = "");
