@@ -3,6 +3,7 @@
 // count, and proof that a classifier never runs detection code.
 #include <sys/wait.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -179,6 +180,43 @@ TEST_CASE("patience_metric=val_loss stops when the validation loss stops falling
     CHECK((e - best >= 2) == stops_here);
   }
   fs::remove_all(project);
+}
+
+TEST_CASE("Azure's options: polynomial lr decay, a log line every print_freq iterations", "[engine][train][classify]") {
+  const auto project = fresh_dir("poly");
+  std::vector<std::string> lines;
+  yolo::set_log_sink([&](yolo::LogLevel, std::string_view line) { lines.emplace_back(line); });
+  const auto results = yolo::Model("yolov8n-cls.yaml")
+                           .train(tiny_run(project, "run")
+                                      .epochs(3)
+                                      .val(false)
+                                      .optimizer("SGD")
+                                      .lr0(0.1)
+                                      .lrf(0.01)
+                                      .warmup_epochs(0)
+                                      .lr_schedule("poly")
+                                      .lr_power(0.9)
+                                      .print_freq(3));
+  yolo::set_log_sink({});
+  const auto lr = csv_column(fs::path(results.save_dir) / "results.csv", "lr/pg0");
+  REQUIRE(lr.size() == 3);
+  for (size_t e = 0; e < lr.size(); ++e)
+    CHECK(lr[e] == Approx(0.1 * (std::pow(1 - e / 3.0, 0.9) * 0.99 + 0.01)).epsilon(1e-5));
+  // 7 batches of 32 an epoch: iterations 3, 6 and the last, 7.
+  size_t logged = 0;
+  for (const auto& line : lines)
+    if (line.find(" iteration ") != std::string::npos && line.find(" loss ") != std::string::npos) ++logged;
+  CHECK(logged == 9);
+  fs::remove_all(project);
+}
+
+TEST_CASE("dropout= sets the Classify head's dropout", "[nn][classify]") {
+  auto model = yolo::nn::create_network("yolov8n-cls.yaml", 10);
+  model->set_dropout(0.3);
+  size_t found = 0;
+  for (const auto& m : model->modules())
+    if (auto* drop = m->as<torch::nn::Dropout>()) found += drop->options.p() == 0.3;
+  CHECK(found == 1);
 }
 
 TEST_CASE("a classification run cut mid-epoch resumes and ends like Ultralytics' resume", "[engine][train][resume][classify]") {
