@@ -185,14 +185,9 @@ ClassificationDataset::ClassificationDataset(const std::string& split_dir, const
   if (options_.augment && options_.fraction < 1)  // as Ultralytics: the first part, in folder order
     images_.resize(std::max<size_t>(1, static_cast<size_t>(std::nearbyint(images_.size() * options_.fraction))));
   if (options_.cache == "disk") {
-    parallel_for(images_.size(), [this](size_t i) {
-      const auto npy = npy_path(images_[i].file);
-      if (fs::exists(npy)) return;
-      const cv::Mat im = cv::imread(images_[i].file, cv::IMREAD_COLOR);
-      YOLO_CHECK(!im.empty(), "{}: cannot decode the image for cache=disk", images_[i].file);
-      write_npy(npy, im);
-    });
-    log_info("Cached {} images to disk (.npy next to each image)", images_.size());
+    std::vector<std::string> files;
+    for (const auto& im : images_) files.push_back(im.file);
+    cache_to_disk(files);
   } else if (options_.cache == "ram") {
     std::vector<std::shared_ptr<const cv::Mat>> decoded(images_.size());
     parallel_for(images_.size(), [&](size_t i) { decoded[i] = std::make_shared<const cv::Mat>(decode(i)); });
@@ -204,14 +199,7 @@ ClassificationDataset::ClassificationDataset(const std::string& split_dir, const
 }
 
 cv::Mat ClassificationDataset::decode(size_t index) const {
-  const auto& file = images_[index].file;
-  if (options_.cache == "disk") {
-    cv::Mat im = read_npy(npy_path(file));
-    if (!im.empty()) return im;
-  }
-  cv::Mat im = cv::imread(file, cv::IMREAD_COLOR);  // BGR, 3 channels; grey images come back as 3 equal ones
-  YOLO_CHECK(!im.empty(), "{}: the image cannot be read any more (deleted or changed since the scan?)", file);
-  return im;
+  return read_image(images_[index].file, options_.cache == "disk");
 }
 
 Sample ClassificationDataset::get(size_t index, Rng& rng, const std::vector<size_t>& /*recent*/) const {

@@ -108,14 +108,9 @@ std::array<int64_t, 2> DetectionDataset::batch_shape(size_t batch) const {
 
 void DetectionDataset::cache_images() {
   if (opts_.cache == "disk") {
-    parallel_for(labels_.size(), [this](size_t i) {
-      const auto npy = npy_path(labels_[i].im_file);
-      if (fs::exists(npy)) return;
-      const cv::Mat im = cv::imread(labels_[i].im_file, cv::IMREAD_COLOR);
-      YOLO_CHECK(!im.empty(), "{}: cannot decode the image for cache=disk", labels_[i].im_file);
-      write_npy(npy, im);
-    });
-    log_info("Cached {} images to disk (.npy next to each image)", labels_.size());
+    std::vector<std::string> files;
+    for (const auto& l : labels_) files.push_back(l.im_file);
+    cache_to_disk(files);
   } else {
     parallel_for(labels_.size(), [this](size_t i) { load_image(i); });
     size_t bytes = 0;
@@ -124,16 +119,7 @@ void DetectionDataset::cache_images() {
   }
 }
 
-cv::Mat DetectionDataset::decode(size_t index) const {
-  const auto& file = labels_[index].im_file;
-  if (opts_.cache == "disk") {
-    cv::Mat im = read_npy(npy_path(file));
-    if (!im.empty()) return im;
-  }
-  cv::Mat im = cv::imread(file, cv::IMREAD_COLOR);  // applies the EXIF orientation
-  YOLO_CHECK(!im.empty(), "{}: the image cannot be read any more (deleted or changed since the label scan?)", file);
-  return im;
-}
+cv::Mat DetectionDataset::decode(size_t index) const { return read_image(labels_[index].im_file, opts_.cache == "disk"); }
 
 std::pair<std::shared_ptr<const cv::Mat>, std::array<int64_t, 2>> DetectionDataset::load_image(size_t index) const {
   YOLO_CHECK(index < labels_.size(), "image index {} out of range ({} images)", index, labels_.size());

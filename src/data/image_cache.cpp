@@ -6,7 +6,9 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <opencv2/imgcodecs.hpp>
 
+#include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 
 namespace fs = std::filesystem;
@@ -52,6 +54,27 @@ cv::Mat read_npy(const std::string& path) {
     return {};
   cv::Mat im(h, w, CV_8UC3);
   if (!in.read(reinterpret_cast<char*>(im.data), static_cast<std::streamsize>(im.total() * 3))) return {};
+  return im;
+}
+
+void cache_to_disk(const std::vector<std::string>& files) {
+  parallel_for(files.size(), [&](size_t i) {
+    const auto npy = npy_path(files[i]);
+    if (fs::exists(npy)) return;
+    const cv::Mat im = cv::imread(files[i], cv::IMREAD_COLOR);
+    YOLO_CHECK(!im.empty(), "{}: cannot decode the image for cache=disk", files[i]);
+    write_npy(npy, im);
+  });
+  log_info("Cached {} images to disk (.npy next to each image)", files.size());
+}
+
+cv::Mat read_image(const std::string& file, bool from_npy) {
+  if (from_npy) {
+    cv::Mat im = read_npy(npy_path(file));
+    if (!im.empty()) return im;
+  }
+  cv::Mat im = cv::imread(file, cv::IMREAD_COLOR);  // EXIF orientation applied; grey images as 3 equal channels
+  YOLO_CHECK(!im.empty(), "{}: the image cannot be read any more (deleted or changed since the scan?)", file);
   return im;
 }
 

@@ -19,6 +19,12 @@ void write_npy(const std::string& path, const cv::Mat& image);
 /// The image of a .npy file written by write_npy, or an empty Mat when the file is missing or not one.
 cv::Mat read_npy(const std::string& path);
 
+/// cache=disk: writes the .npy of every file that has none yet, decoding on up to 8 threads.
+void cache_to_disk(const std::vector<std::string>& files);
+/// The decoded image (BGR, 3 channels) of `file`: its .npy when `from_npy` and one is there, else the
+/// file itself. A file that no longer decodes is an error naming it.
+cv::Mat read_image(const std::string& file, bool from_npy);
+
 /// Calls f(i) for i in [0, n) on up to 8 threads; rethrows the first exception once all are done.
 template <typename F>
 void parallel_for(size_t n, F&& f) {

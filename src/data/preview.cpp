@@ -56,6 +56,12 @@ cv::Mat draw_grid(const Batch& batch, const std::vector<std::string>& names) {
       const std::string label = cls < static_cast<int64_t>(names.size()) ? names[cls] : std::to_string(cls);
       cv::putText(grid, label, p1 + cv::Point(2, 12), cv::FONT_HERSHEY_SIMPLEX, 0.4, class_colour(cls), 1, cv::LINE_AA);
     }
+    if (batch.labels.defined()) {  // classification: the image's class, top left
+      const auto cls = batch.labels[i].item<int64_t>();
+      const std::string label = cls < static_cast<int64_t>(names.size()) ? names[cls] : std::to_string(cls);
+      cv::putText(grid, label, cell.tl() + cv::Point(4, 14), cv::FONT_HERSHEY_SIMPLEX, 0.4, class_colour(cls), 1,
+                  cv::LINE_AA);
+    }
     cv::rectangle(grid, cell, cv::Scalar(255, 255, 255), 2);
     cv::putText(grid, fs::path(batch.paths[i]).filename().string(), cell.tl() + cv::Point(4, th - 6),
                 cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(220, 220, 220), 1, cv::LINE_AA);

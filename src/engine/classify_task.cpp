@@ -26,15 +26,7 @@ std::shared_ptr<data::DataLoader> make_loader(const std::vector<std::string>& so
   o.augment = request.train;
   if (!request.train) o.fraction = 1.0;
   auto dataset = std::make_shared<data::ClassificationDataset>(sources.front(), data.names, o);
-  data::LoaderOptions lo;
-  lo.batch_size = request.batch_size;
-  lo.workers = options.workers;
-  lo.shuffle = request.train;
-  lo.seed = options.seed;
-  lo.pin_memory = request.pin_memory;
-  lo.rank = request.rank, lo.world_size = request.world_size;
-  lo.shard_batches = !request.train;  // every validation image once
-  return std::make_shared<data::DataLoader>(dataset, lo);
+  return std::make_shared<data::DataLoader>(dataset, loader_options(options, request, request.train));
 }
 
 LossFn make_loss(const nn::NetworkImpl& /*model*/, const RunOptions& /*options*/) {

@@ -26,15 +26,8 @@ std::shared_ptr<data::DataLoader> make_loader(const std::vector<std::string>& so
     o.augment = false, o.rect = true, o.pad = 0.5, o.fraction = 1.0;
   }
   auto dataset = std::make_shared<data::DetectionDataset>(sources, data.names, o);
-  data::LoaderOptions lo;
-  lo.batch_size = request.batch_size;
-  lo.workers = options.workers;
-  lo.shuffle = request.train && !o.rect;
-  lo.seed = options.seed;
-  lo.pin_memory = request.pin_memory;
-  lo.rank = request.rank, lo.world_size = request.world_size;
-  lo.shard_batches = !request.train;  // each validation image once, in the batch (rect shape) it has in one process
-  return std::make_shared<data::DataLoader>(dataset, lo);
+  // Validation batches keep the rect shapes they have in one process, whatever the rank.
+  return std::make_shared<data::DataLoader>(dataset, loader_options(options, request, request.train && !o.rect));
 }
 
 LossFn make_loss(const nn::NetworkImpl& model, const RunOptions& options) {

@@ -12,6 +12,7 @@
 #include <torch/torch.h>
 
 #include "engine/run_options.h"
+#include "yolo/data/options.h"
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/engine/results.h"
 #include "yolo/nn/network.h"
@@ -75,6 +76,13 @@ struct Task {
 
 const Task& detect_task();
 const Task& classify_task();
+
+/// A loader request as loader options: this rank's batches, shuffled when `shuffle`; validation
+/// (request.train false) deals whole batches to the ranks, so that every image is seen once.
+data::LoaderOptions loader_options(const DataOptions& options, const LoaderRequest& request, bool shuffle);
+
+/// A batch's images as the networks take them: float in [0, 1] on `device`, channels-last like the weights.
+torch::Tensor model_input(const data::Batch& batch, const torch::Device& device);
 
 /// The task called `name`; any other name is an error listing the tasks there are.
 const Task& task_named(const std::string& name);

@@ -503,11 +503,7 @@ void Trainer::train_epoch(int64_t epoch) {
       }
     }
     sync_buffers();
-    auto images = batch->images.to(device_.primary, /*non_blocking=*/true)
-                      .to(torch::kFloat32)
-                      .div_(255)
-                      .contiguous(torch::MemoryFormat::ChannelsLast);
-    images = task_.train_images(images, ni, opt_, stride_);
+    auto images = task_.train_images(model_input(*batch, device_.primary), ni, opt_, stride_);
     if (opt_.plots && main_rank() && ni < 3)  // as Ultralytics: the first three batches, as trained on
       data::save_batch_image(*batch, data_.names, (save_dir_ / fmt::format("train_batch{}.jpg", ni)).string());
     std::vector<torch::Tensor> raw;

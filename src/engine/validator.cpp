@@ -81,6 +81,49 @@ void append_coco_rows(std::string& json, const std::string& file, const torch::T
   }
 }
 
+/// Eval mode while alive; the mode the model had comes back after.
+class EvalMode {
+ public:
+  explicit EvalMode(nn::NetworkImpl& model) : model_(model), was_training_(model.is_training()) { model_.eval(); }
+  ~EvalMode() { model_.train(was_training_); }
+  EvalMode(const EvalMode&) = delete;
+  EvalMode& operator=(const EvalMode&) = delete;
+
+ private:
+  nn::NetworkImpl& model_;
+  bool was_training_;
+};
+
+/// A validation batch's input: model_input(), in half precision when asked on CUDA.
+torch::Tensor validation_input(const data::Batch& batch, const torch::Device& device, bool half) {
+  auto x = model_input(batch, device);
+  return half && device.is_cuda() ? x.to(torch::kHalf) : x;
+}
+
+/// Milliseconds since the previous lap (or the start): the stages of a validation batch one after another.
+class StageTimer {
+ public:
+  double lap() {
+    const auto now = Clock::now();
+    const double ms = std::chrono::duration<double, std::milli>(now - last_).count();
+    last_ = now;
+    return ms;
+  }
+
+ private:
+  Clock::time_point last_ = Clock::now();
+};
+
+/// Milliseconds per image of each stage, logged as Ultralytics' "Speed: ..." line when `verbose`.
+Speed per_image(const Speed& total, int64_t images, bool verbose) {
+  const auto n = static_cast<double>(images);
+  const Speed s{total.preprocess / n, total.inference / n, total.loss / n, total.postprocess / n};
+  if (verbose)
+    log_info("Speed: {:.1f}ms preprocess, {:.1f}ms inference, {:.1f}ms loss, {:.1f}ms postprocess per image",
+             s.preprocess, s.inference, s.loss, s.postprocess);
+  return s;
+}
+
 }  // namespace
 
 bool is_coco_val(const std::vector<std::string>& val_sources) {
@@ -98,8 +141,7 @@ DetectionValidator::DetectionValidator(std::shared_ptr<data::DataLoader> loader,
 ValResults DetectionValidator::run(nn::Network& model, const torch::Device& device, const LossFn* loss,
                                    ProcessGroup* group) {
   torch::NoGradGuard no_grad;
-  const bool was_training = model->is_training();
-  model->eval();
+  EvalMode eval(*model);
   const auto nc = model->nc();
   metrics::DetectionStats stats(nc);
   metrics::NmsOptions nms;
@@ -113,26 +155,18 @@ ValResults DetectionValidator::run(nn::Network& model, const torch::Device& devi
   int64_t images = 0, batches = 0;
   loader_->set_epoch(0);
   while (auto batch = loader_->next()) {
-    auto t0 = Clock::now();
-    auto x = batch->images.to(device, /*non_blocking=*/true)
-                 .to(torch::kFloat32)
-                 .div_(255)
-                 .contiguous(torch::MemoryFormat::ChannelsLast);  // as the weights: no reorders
-    if (options_.half && device.is_cuda()) x = x.to(torch::kHalf);
+    StageTimer timer;
+    auto x = validation_input(*batch, device, options_.half);
     synchronize(device);
-    auto t1 = Clock::now();
+    total.preprocess += timer.lap();
     auto raw = model->forward_raw(x);
     auto prediction = model->decode(raw);
     synchronize(device);
-    auto t2 = Clock::now();
+    total.inference += timer.lap();
     if (loss) loss_sum += (*loss)(raw, *batch).items.to(torch::kCPU);
-    auto t3 = Clock::now();
+    total.loss += timer.lap();
     auto detections = metrics::non_max_suppression(prediction.to(torch::kFloat32), nms);
-    auto t4 = Clock::now();
-    total.preprocess += std::chrono::duration<double, std::milli>(t1 - t0).count();
-    total.inference += std::chrono::duration<double, std::milli>(t2 - t1).count();
-    total.loss += std::chrono::duration<double, std::milli>(t3 - t2).count();
-    total.postprocess += std::chrono::duration<double, std::milli>(t4 - t3).count();
+    total.postprocess += timer.lap();
 
     const auto input_h = x.size(2), input_w = x.size(3);
     auto targets = batch->targets.to(torch::kCPU);
@@ -198,16 +232,11 @@ ValResults DetectionValidator::run(nn::Network& model, const torch::Device& devi
     const auto& names = detect_task().loss_names;
     for (size_t k = 0; k < names.size(); ++k) results.loss.emplace_back(names[k], mean[static_cast<int64_t>(k)].item<double>());
   }
-  results.speed = {total.preprocess / images, total.inference / images, total.loss / images,
-                   total.postprocess / images};
   const bool main_rank = group == nullptr || group->rank() == 0;
   if (main_rank)
     log_info("{}", metrics::format_metrics_table(computed, options_.names, images, results.instances,
                                                    options_.verbose));
-  if (options_.verbose && main_rank)
-    log_info("Speed: {:.1f}ms preprocess, {:.1f}ms inference, {:.1f}ms loss, {:.1f}ms postprocess per image",
-             results.speed.preprocess, results.speed.inference, results.speed.loss, results.speed.postprocess);
-  if (was_training) model->train();
+  results.speed = per_image(total, images, options_.verbose && main_rank);
   return results;
 }
 
@@ -217,8 +246,7 @@ ClassificationValidator::ClassificationValidator(std::shared_ptr<data::DataLoade
 ValResults ClassificationValidator::run(nn::Network& model, const torch::Device& device, const LossFn* loss,
                                         ProcessGroup* group) {
   torch::NoGradGuard no_grad;
-  const bool was_training = model->is_training();
-  model->eval();
+  EvalMode eval(*model);
   const int64_t top = std::min<int64_t>(5, model->nc());
   std::vector<torch::Tensor> ranked, targets;
   double loss_sum = 0;
@@ -226,28 +254,20 @@ ValResults ClassificationValidator::run(nn::Network& model, const torch::Device&
   Speed total;
   loader_->set_epoch(0);
   while (auto batch = loader_->next()) {
-    auto t0 = Clock::now();
-    auto x = batch->images.to(device, /*non_blocking=*/true)
-                 .to(torch::kFloat32)
-                 .div_(255)
-                 .contiguous(torch::MemoryFormat::ChannelsLast);
-    if (options_.half && device.is_cuda()) x = x.to(torch::kHalf);
+    StageTimer timer;
+    auto x = validation_input(*batch, device, options_.half);
     synchronize(device);
-    auto t1 = Clock::now();
+    total.preprocess += timer.lap();
     auto raw = model->forward_raw(x);
     auto probs = model->decode(raw);
     synchronize(device);
-    auto t2 = Clock::now();
+    total.inference += timer.lap();
     if (loss) loss_sum += (*loss)(raw, *batch).items[0].item<double>();
-    auto t3 = Clock::now();
+    total.loss += timer.lap();
     // As Ultralytics: the ranking of the softmax, ties as torch.argsort orders them.
     ranked.push_back(probs.argsort(1, /*descending=*/true).narrow(1, 0, top).to(torch::kCPU, torch::kInt32));
     targets.push_back(batch->labels.to(torch::kInt32));
-    auto t4 = Clock::now();
-    total.preprocess += std::chrono::duration<double, std::milli>(t1 - t0).count();
-    total.inference += std::chrono::duration<double, std::milli>(t2 - t1).count();
-    total.loss += std::chrono::duration<double, std::milli>(t3 - t2).count();
-    total.postprocess += std::chrono::duration<double, std::milli>(t4 - t3).count();
+    total.postprocess += timer.lap();
     images += x.size(0);
     ++batches;
   }
@@ -269,14 +289,9 @@ ValResults ClassificationValidator::run(nn::Network& model, const torch::Device&
   results.top1 = accuracy.top1, results.top5 = accuracy.top5, results.fitness = accuracy.fitness();
   results.images = images;
   if (loss) results.loss = {{"loss", loss_sum / static_cast<double>(batches)}};  // the mean of the batch means
-  results.speed = {total.preprocess / images, total.inference / images, total.loss / images,
-                   total.postprocess / images};
   const bool main_rank = group == nullptr || group->rank() == 0;
   if (main_rank) log_info("{}", metrics::format_classify_table(accuracy));
-  if (options_.verbose && main_rank)
-    log_info("Speed: {:.1f}ms preprocess, {:.1f}ms inference, {:.1f}ms loss, {:.1f}ms postprocess per image",
-             results.speed.preprocess, results.speed.inference, results.speed.loss, results.speed.postprocess);
-  if (was_training) model->train();
+  results.speed = per_image(total, images, options_.verbose && main_rank);
   return results;
 }
 

@@ -162,3 +162,25 @@ TEST_CASE("training transforms: imgsz squares, a pure function of the seed", "[d
   yolo::data::Rng rng(1);
   CHECK_THAT(yolo::test::error_of([&] { train.get(0, rng); }), ContainsSubstring("not a policy"));
 }
+
+TEST_CASE("cache=ram and cache=disk give the samples of the files", "[data][classify]") {
+  TempDir tmp;
+  classes(tmp.path(), "train", {"a", "b"}, 2);
+  classes(tmp.path(), "val", {"a", "b"}, 1);
+  const auto spec = load_classify_data_spec(tmp.str());
+  yolo::data::DatasetOptions options;
+  options.imgsz = 8;
+  options.augment = true;
+  const yolo::data::ClassificationDataset plain(spec.train.front(), spec.names, options);
+  options.cache = "ram";
+  const yolo::data::ClassificationDataset ram(spec.train.front(), spec.names, options);
+  options.cache = "disk";
+  const yolo::data::ClassificationDataset disk(spec.train.front(), spec.names, options);
+  CHECK(fs::exists(tmp.path() / "train" / "a" / "0.npy"));
+  for (size_t i = 0; i < plain.size(); ++i) {
+    yolo::data::Rng r1(3, 0, i), r2(3, 0, i), r3(3, 0, i);
+    const auto expected = plain.get(i, r1).image;
+    CHECK(cv::norm(expected, ram.get(i, r2).image, cv::NORM_INF) == 0);
+    CHECK(cv::norm(expected, disk.get(i, r3).image, cv::NORM_INF) == 0);
+  }
+}
