@@ -14,6 +14,8 @@
 #include "yolo/engine/predictor.h"
 #include "yolo/engine/trainer.h"
 #include "yolo/engine/validator.h"
+#include "io/weights.h"
+#include "nn/torchvision_network.h"
 #include "yolo/io/checkpoint.h"
 #include "yolo/nn/network.h"
 #include "yolo/utils/error.h"
@@ -51,6 +53,18 @@ std::string latest_last_checkpoint() {
   return newest.string();
 }
 
+/// The tensors of a weights file for `model`: a checkpoint's model, or for a torchvision network a
+/// torchvision state dict (.pth: fp16, legacy DenseNet names, another class count) read as torchvision reads it.
+nn::StateDict pretrained_state(const nn::NetworkImpl& model, const std::string& path) {
+  auto state = io::load_checkpoint(path).model_state();
+  if (!nn::is_torchvision_network(model)) return state;
+  auto options = nn::torchvision_options(model.architecture());
+  options.num_classes(nn::torchvision_num_classes(state, path));
+  auto network = nn::torchvision_network(options);
+  nn::load_torchvision_weights(*network, state, path);
+  return nn::state_dict(*network);
+}
+
 }  // namespace
 
 struct Model::State {
@@ -77,8 +91,7 @@ Model::Model(const std::string& model) : state_(std::make_shared<State>()) {
 }
 
 Model& Model::load(const std::string& weights) {
-  auto checkpoint = io::load_checkpoint(weights);
-  auto report = nn::transfer_weights(*state_->model, checkpoint.model_state());
+  auto report = nn::transfer_weights(*state_->model, pretrained_state(*state_->model, weights));
   log_info("Transferred {}/{} items from pretrained weights {}", report.transferred, report.total, weights);
   YOLO_CHECK(report.transferred > 0,
              "{}: no tensor matches this model by name and shape — is it a checkpoint of the same architecture?",
@@ -125,10 +138,23 @@ TrainResults Model::train(const TrainArgs& given) {
     }
     // pretrained=path loads into the model built for this dataset, so a head of the same nc transfers.
     if (const auto& path = args.pretrained(); path != "true" && path != "false" && !path.empty()) {
-      auto report = nn::transfer_weights(*fresh, io::load_checkpoint(path).model_state());
+      auto report = nn::transfer_weights(*fresh, pretrained_state(*s.model, path));
       YOLO_CHECK(report.transferred > 0, "pretrained={}: no tensor matches this model by name and shape", path);
       log_info("Transferred {}/{} items from pretrained weights {}", report.transferred, report.total, path);
       s.has_weights = true;
+    } else if (path == "true" && !s.has_weights && nn::is_torchvision_network(*s.model)) {
+      // As Ultralytics: a torchvision architecture by name starts from torchvision's ImageNet weights.
+      const auto& arch = s.model->architecture().name;
+      try {
+        const auto file = io::torchvision_weights(arch);
+        auto report = nn::transfer_weights(*fresh, pretrained_state(*s.model, file));
+        log_info("Transferred {}/{} items from {}'s ImageNet weights {}", report.transferred, report.total, arch, file);
+        s.has_weights = true;
+      } catch (const Error& e) {
+        log_warning("pretrained=True: {}'s ImageNet weights are not available ({}); training from random weights. "
+                    "Give pretrained=path/to/weights.pth, or pretrained=False",
+                    arch, e.what());
+      }
     }
     s.model = fresh;
     s.names = data.names;

@@ -201,3 +201,10 @@ def test_label_smoothing_is_a_removed_key_that_warns(capsys):
     with pytest.raises(yolo.Error, match="data"):  # the key itself is accepted (and dropped) before data is checked
         yolo.Model("yolov8n-cls.yaml").train(label_smoothing=0.1)
     assert "label_smoothing" in capsys.readouterr().err
+
+
+def test_torchvision_architectures_by_name():
+    model = yolo.Model("resnet18")
+    assert model.task == "classify" and len(model.names) == 1000
+    assert model.info().startswith("ResNet18 summary") and "11,689,512 parameters" in model.info()
+    assert yolo.Model("densenet121").task == "classify"

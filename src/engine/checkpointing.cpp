@@ -357,8 +357,9 @@ LoadedModel load_model_from_checkpoint(const std::string& path) {
     architecture.family = "yaml";
     architecture.yaml_text = checkpoint.model_yaml_text();
     YOLO_CHECK(!architecture.yaml_text.empty(),
-               "{} holds weights but no model YAML: build the model from its YAML and load the weights "
-               "with model=yolov8n.yaml pretrained={}", path, path);
+               "{} holds weights but no architecture: build the model by name and load the weights, e.g. "
+               "model=yolov8n.yaml pretrained={} (or model=resnet18 pretrained={} for a torchvision state dict)",
+               path, path, path);
     // Our checkpoints name the YAML they were built from (the scale comes from that name); an
     // Ultralytics model YAML carries its `scale` key.
     architecture.name = path + ":model.yaml";

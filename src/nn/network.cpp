@@ -3,6 +3,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "nn/torchvision_network.h"
 #include "yolo/nn/model.h"
 #include "yolo/utils/error.h"
 
@@ -30,7 +31,9 @@ std::string with_thousands(int64_t value) {
 ModelInfo NetworkImpl::info(int64_t /*imgsz*/) {
   ModelInfo info;
   std::unordered_set<const torch::nn::Module*> distinct{this};  // shared modules count once, as in PyTorch
-  for (const auto& module : modules(/*include_self=*/false)) distinct.insert(module.get());
+  for (const auto& module : modules(/*include_self=*/false)) {
+    if (distinct.insert(module.get()).second && module->children().empty()) ++info.leaf_layers;
+  }
   info.layers = static_cast<int64_t>(distinct.size());
   for (const auto& p : parameters()) {
     info.parameters += p.numel();
@@ -39,7 +42,7 @@ ModelInfo NetworkImpl::info(int64_t /*imgsz*/) {
   return info;
 }
 
-bool is_torchvision_name(const std::string& /*name*/) { return false; }
+bool is_torchvision_name(const std::string& name) { return is_torchvision_model(name); }
 
 Network build_network(const Architecture& architecture) {
   if (architecture.family == "yaml") {
@@ -48,19 +51,23 @@ Network build_network(const Architecture& architecture) {
     if (architecture.nc > 0) nc = architecture.nc;
     return YoloModel(parse_model_spec(architecture.yaml_text, architecture.name, nc));
   }
-  YOLO_FAIL("architecture family '{}' ({}) is not one this build provides: model YAMLs (family yaml)",
+  if (architecture.family == "torchvision") return torchvision_network(torchvision_options(architecture));
+  YOLO_FAIL("architecture family '{}' ({}) is not one this build provides: yaml (model YAMLs) or torchvision",
             architecture.family, architecture.name);
 }
 
 Network create_network(const std::string& name, std::optional<int64_t> nc) {
+  if (is_torchvision_model(name)) return torchvision_network(TorchvisionOptions(name).num_classes(nc.value_or(1000)));
   return YoloModel(load_model_spec(name, nc));
 }
 
 std::string format_info(NetworkImpl& model, int64_t imgsz) {
   const auto info = model.info(imgsz);
-  return fmt::format("{} summary{}: {} layers, {} parameters, {} gradients, {:.1f} GFLOPs", model.display_name(),
-                     model.is_fused() ? " (fused)" : "", with_thousands(info.layers),
-                     with_thousands(info.parameters), with_thousands(info.gradients), info.gflops);
+  // As Ultralytics: no GFLOPs part when they are not counted.
+  return fmt::format("{} summary{}: {} layers, {} parameters, {} gradients{}", model.display_name(),
+                     model.is_fused() ? " (fused)" : "", with_thousands(info.leaf_layers),
+                     with_thousands(info.parameters), with_thousands(info.gradients),
+                     info.gflops > 0 ? fmt::format(", {:.1f} GFLOPs", info.gflops) : "");
 }
 
 StateDict state_dict(const torch::nn::Module& module) {

@@ -15,7 +15,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include "catch.h"
+#include "nn/torchvision_network.h"
+#include "parity/reference_input.h"
 #include "yolo/engine/checkpointing.h"
+#include "yolo/io/checkpoint.h"
 #include "yolo/model.h"
 #include "yolo/nn/network.h"
 #include "yolo/utils/log.h"
@@ -317,4 +320,70 @@ TEST_CASE("classify from the command line; the task word must be the model's", "
   CHECK_THAT(det_out, Catch::Matchers::ContainsSubstring("NotLabeledDataset"));
   fs::remove_all(project);
 #endif
+}
+
+// ---- torchvision architectures by name -------------------------------------------------------------
+
+TEST_CASE("resnet18 and densenet121 train by name on class folders; their checkpoints rebuild them", "[engine][train][classify][torchvision]") {
+  const auto project = fresh_dir("torchvision");
+  for (const std::string arch : {"resnet18", "densenet121"}) {
+    INFO(arch);
+    yolo::Model model(arch);
+    CHECK(model.task() == "classify");
+    CHECK(model.names().size() == 1000);  // torchvision's default class count until a dataset says otherwise
+    const auto results = model.train(tiny_run(project, arch).epochs(1).pretrained("false"));
+    CHECK(results.metrics.task == "classify");
+    CHECK(results.metrics.images == 200);
+    // The checkpoint records the architecture, not a YAML; it rebuilds with torchvision's names and 10 classes.
+    const auto checkpoint = yolo::io::load_checkpoint(results.best);
+    REQUIRE(checkpoint.find("architecture"));
+    CHECK(checkpoint.find("architecture")->at("name").as_string() == arch);
+    const auto reloaded = yolo::engine::load_model_from_checkpoint(results.best);
+    CHECK(reloaded.model->architecture().family == "torchvision");
+    CHECK(reloaded.model->nc() == 10);
+    CHECK(reloaded.names.front() == "ankle_boot");
+    const auto state = yolo::nn::state_dict(*reloaded.model);
+    const std::string head = arch == "resnet18" ? "fc.weight" : "classifier.weight";
+    const auto found = std::find_if(state.begin(), state.end(), [&](const auto& e) { return e.first == head; });
+    REQUIRE(found != state.end());
+    CHECK(found->second.size(0) == 10);
+    CHECK(state.front().first == (arch == "resnet18" ? "conv1.weight" : "features.conv0.weight"));
+    // The model the training left behind predicts as the reloaded checkpoint does.
+    const auto ours = model.predict(dataset() + "/val/shirt/*.png");
+    const auto theirs = yolo::Model(results.best).predict(dataset() + "/val/shirt/*.png");
+    REQUIRE(ours.size() == theirs.size());
+    for (size_t i = 0; i < ours.size(); ++i) CHECK(ours[i].probs.top5 == theirs[i].probs.top5);
+  }
+  fs::remove_all(project);
+}
+
+TEST_CASE("a torchvision state dict loads into the engine's network with torchvision's logits", "[engine][classify][torchvision][parity]") {
+  // DenseNet(growth_rate=12, block_config=(6, 12, 24, 16), num_init_features=24, num_classes=10): the
+  // reference .pth and logits of ../shared/reference, copied to tests/data/torchvision by the torchvision tests.
+  const auto options = yolo::nn::TorchvisionOptions("densenet121").growth_rate(12).block_config({6, 12, 24, 16})
+                           .num_init_features(24).num_classes(10);
+  auto network = yolo::nn::torchvision_network(options);
+  const auto path = yolo::test::data_path("torchvision/densenet_g12_nc10.pth");
+  yolo::nn::load_torchvision_weights(*network, yolo::io::load_checkpoint(path).model_state(), path);
+  network->eval();
+  torch::NoGradGuard no_grad;
+  const auto input = yolo::test::read_npy_float32(yolo::test::data_path("torchvision/tv_input.npy"));
+  const auto expected = yolo::test::read_npy_float32(yolo::test::data_path("torchvision/densenet_g12_nc10_logits.npy"));
+  const double error = (network->forward_raw(input)[0] - expected).abs().max().item<double>();
+  INFO("max |logit error| " << error);
+  CHECK(error <= 1e-4);
+  CHECK(network->forward(input).sum(1).sub(1).abs().max().item<double>() < 1e-5);  // probabilities
+  // The architecture a checkpoint records rebuilds the same network, options included.
+  auto rebuilt = yolo::nn::build_network(network->architecture());
+  const auto a = yolo::nn::state_dict(*network), b = yolo::nn::state_dict(*rebuilt);
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].first == b[i].first);
+    CHECK(a[i].second.sizes() == b[i].second.sizes());
+  }
+  // Another class count replaces only the last layer.
+  yolo::nn::Network three(network->rebuild(3));
+  const auto report = yolo::nn::transfer_weights(*three, a);
+  CHECK(report.mismatched == std::vector<std::string>{"classifier.weight", "classifier.bias"});
+  CHECK(report.transferred == report.total - 2);
 }

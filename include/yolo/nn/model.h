@@ -29,7 +29,7 @@ class YoloModelImpl : public NetworkImpl {
   const ModelSpec& spec() const { return spec_; }
   const std::string& task() const override { return spec_.task; }
   int64_t nc() const override { return spec_.nc; }
-  /// Detection strides per level ({8, 16, 32} for YOLOv8); {1} for classify, as Ultralytics.
+  /// Detection strides per level ({8, 16, 32} for YOLOv8 and YOLO11); {1} for classify, as Ultralytics.
   std::vector<double> strides() const override;
   /// The detection head; throws yolo::Error for a classification model.
   Detect detect_head();

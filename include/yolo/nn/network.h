@@ -16,7 +16,8 @@ namespace yolo::nn {
 
 /// Size figures as Ultralytics' model summary prints them.
 struct ModelInfo {
-  int64_t layers = 0;      ///< distinct modules, root included (PyTorch's len(list(model.modules())))
+  int64_t layers = 0;       ///< distinct modules, root included (PyTorch's len(list(model.modules())))
+  int64_t leaf_layers = 0;  ///< distinct modules without children: the "layers" Ultralytics' summary prints
   int64_t parameters = 0;  ///< elements of all parameters
   int64_t gradients = 0;   ///< elements of the parameters that require grad (all but the DFL conv)
   double gflops = 0;       ///< 2 x multiply-adds of one image at imgsz, in 1e9 (thop's rules); 0 when not counted
@@ -78,10 +79,11 @@ Network build_network(const Architecture& architecture);
 /// torchvision architecture name ("resnet50"); `nc` overrides the class count.
 Network create_network(const std::string& name, std::optional<int64_t> nc = std::nullopt);
 
-/// Whether `name` names a torchvision architecture this build provides ("resnet18", "densenet121").
+/// Whether `name` names a torchvision architecture ("resnet18", "densenet121"; nn/torchvision.h lists them).
 bool is_torchvision_name(const std::string& name);
 
-/// "YOLOv8n summary: 225 layers, 3,157,200 parameters, 3,157,184 gradients, 8.9 GFLOPs"
+/// "YOLOv8n summary: 129 layers, 3,157,200 parameters, 3,157,184 gradients, 8.9 GFLOPs", as
+/// Ultralytics 8.3.166 prints it (layers: ModelInfo::leaf_layers).
 std::string format_info(NetworkImpl& model, int64_t imgsz = 640);
 
 using StateDict = std::vector<std::pair<std::string, torch::Tensor>>;
