@@ -7,12 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <regex>
 #include <set>
 #include <sstream>
 
 #include <ATen/record_function.h>
-#include <yaml-cpp/yaml.h>
 
 #include "catch.h"
 #include "nn/torchvision_network.h"
@@ -248,25 +246,6 @@ TEST_CASE("fine-tuning a classifier on another class count replaces only the las
   CHECK(report.missing.empty());
   CHECK(report.mismatched == std::vector<std::string>{"model.9.linear.weight", "model.9.linear.bias"});
   CHECK(report.transferred == report.total - 2);
-}
-
-TEST_CASE("yolov8{n,s,m,l,x}-cls parameter counts equal Ultralytics'", "[nn][classify]") {
-  const auto summaries = YAML::LoadFile(yolo::test::data_path("reference/cls_model_summaries.json"));
-  const std::regex key_pattern(R"((\S+) nc=(\d+))");
-  int checked = 0;
-  for (const auto& entry : summaries) {
-    std::smatch match;
-    const auto key = entry.first.as<std::string>();
-    if (!std::regex_match(key, match, key_pattern)) continue;
-    INFO(key);
-    auto model = yolo::nn::create_network(match[1].str(), std::stoll(match[2].str()));
-    const auto info = model->info();
-    CHECK(info.parameters == entry.second["parameters"].as<int64_t>());
-    CHECK(info.gradients == entry.second["gradients"].as<int64_t>());
-    CHECK(info.layers == entry.second["layers"].as<int64_t>());
-    ++checked;
-  }
-  CHECK(checked == 10);
 }
 
 TEST_CASE("a classifier never runs detection code; a detector does", "[engine][classify]") {
