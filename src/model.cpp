@@ -7,14 +7,17 @@
 
 #include <opencv2/core.hpp>
 
-#include "yolo/data/dataset_yaml.h"
+#include "engine/run_options.h"
+#include "engine/task.h"
 #include "yolo/engine/checkpointing.h"
 #include "yolo/engine/distributed.h"
 #include "yolo/engine/predictor.h"
 #include "yolo/engine/trainer.h"
 #include "yolo/engine/validator.h"
+#include "io/weights.h"
+#include "nn/torchvision_network.h"
 #include "yolo/io/checkpoint.h"
-#include "yolo/nn/model.h"
+#include "yolo/nn/network.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 
@@ -50,10 +53,22 @@ std::string latest_last_checkpoint() {
   return newest.string();
 }
 
+/// The tensors of a weights file for `model`: a checkpoint's model, or for a torchvision network a
+/// torchvision state dict (.pth: fp16, legacy DenseNet names, another class count) read as torchvision reads it.
+nn::StateDict pretrained_state(const nn::NetworkImpl& model, const std::string& path) {
+  auto state = io::load_checkpoint(path).model_state();
+  if (!nn::is_torchvision_network(model)) return state;
+  auto options = nn::torchvision_options(model.architecture());
+  options.num_classes(nn::torchvision_num_classes(state, path));
+  auto network = nn::torchvision_network(options);
+  nn::load_torchvision_weights(*network, state, path);
+  return nn::state_dict(*network);
+}
+
 }  // namespace
 
 struct Model::State {
-  nn::YoloModel model{nullptr};
+  nn::Network model{nullptr};
   std::string source;
   std::vector<std::string> names;
   std::vector<std::pair<std::string, std::string>> train_args;  // from a checkpoint
@@ -70,14 +85,13 @@ Model::Model(const std::string& model) : state_(std::make_shared<State>()) {
     state_->train_args = std::move(loaded.train_args);
     state_->has_weights = true;
   } else {
-    state_->model = nn::YoloModel(nn::load_model_spec(model));
+    state_->model = nn::create_network(model);
     state_->names = numbered_names(state_->model->nc());
   }
 }
 
 Model& Model::load(const std::string& weights) {
-  auto checkpoint = io::load_checkpoint(weights);
-  auto report = nn::transfer_weights(state_->model, checkpoint.model_state());
+  auto report = nn::transfer_weights(*state_->model, pretrained_state(*state_->model, weights));
   log_info("Transferred {}/{} items from pretrained weights {}", report.transferred, report.total, weights);
   YOLO_CHECK(report.transferred > 0,
              "{}: no tensor matches this model by name and shape — is it a checkpoint of the same architecture?",
@@ -109,27 +123,43 @@ TrainResults Model::train(const TrainArgs& given) {
     s.names = loaded.names;
   } else {
     YOLO_CHECK(!args.data().empty(), "train needs a dataset: data=path/to/data.yaml");
-    auto data = data::load_data_spec(args.data(), args.datasets_dir());
+    args = with_task_defaults(args);
+    const auto& task = engine::task_named(s.model->task());
+    auto data = task.load_data(engine::make_run_options(args, task.name).data);
     const auto nc = static_cast<int64_t>(data.names.size());
     // As Ultralytics' trainer: the model is built anew after seeding, with the dataset's classes,
-    // and any weights this Model holds are transferred into it.
+    // and any weights this Model holds are transferred into it (a head for another class count
+    // does not match, so only the last layer starts afresh).
     torch::manual_seed(args.seed());
-    auto fresh = nn::YoloModel(nn::parse_model_spec(s.model->spec().yaml_text, s.model->spec().source, nc));
+    auto fresh = nn::Network(s.model->rebuild(nc));
     if (s.has_weights) {
-      auto report = nn::transfer_weights(fresh, nn::state_dict(s.model));
+      auto report = nn::transfer_weights(*fresh, nn::state_dict(*s.model));
       log_info("Transferred {}/{} items from pretrained weights", report.transferred, report.total);
     }
     // pretrained=path loads into the model built for this dataset, so a head of the same nc transfers.
     if (const auto& path = args.pretrained(); path != "true" && path != "false" && !path.empty()) {
-      auto report = nn::transfer_weights(fresh, io::load_checkpoint(path).model_state());
+      auto report = nn::transfer_weights(*fresh, pretrained_state(*s.model, path));
       YOLO_CHECK(report.transferred > 0, "pretrained={}: no tensor matches this model by name and shape", path);
       log_info("Transferred {}/{} items from pretrained weights {}", report.transferred, report.total, path);
       s.has_weights = true;
+    } else if (path == "true" && !s.has_weights && nn::is_torchvision_network(*s.model)) {
+      // As Ultralytics: a torchvision architecture by name starts from torchvision's ImageNet weights.
+      const auto& arch = s.model->architecture().name;
+      try {
+        const auto file = io::torchvision_weights(arch);
+        auto report = nn::transfer_weights(*fresh, pretrained_state(*s.model, file));
+        log_info("Transferred {}/{} items from {}'s ImageNet weights {}", report.transferred, report.total, arch, file);
+        s.has_weights = true;
+      } catch (const Error& e) {
+        log_warning("pretrained=True: {}'s ImageNet weights are not available ({}); training from random weights. "
+                    "Give pretrained=path/to/weights.pth, or pretrained=False",
+                    arch, e.what());
+      }
     }
     s.model = fresh;
     s.names = data.names;
   }
-  auto results = engine::train_detector(s.model, args, s.callbacks);
+  auto results = engine::train(s.model, args, s.callbacks);
   if (engine::is_launched_worker()) {
     // A rank started by the built-in launcher (device=0,1 / cpu,cpu) exists for this training only: the
     // rest of the program is rank 0's to run.
@@ -146,13 +176,13 @@ TrainResults Model::train(const TrainArgs& given) {
 }
 
 ValResults Model::val(const ValArgs& given) {
-  ValArgs args = given;
+  ValArgs args = with_task_defaults(given);
   if (args.data().empty()) {
     for (const auto& [key, value] : state_->train_args)
       if (key == "data") args.data(value);
     YOLO_CHECK(!args.data().empty(), "val needs a dataset: data=path/to/data.yaml");
   }
-  return engine::validate_detector(state_->model, args);
+  return engine::validate(state_->model, args);
 }
 
 PredictArgs Model::predict_defaults() {
@@ -164,11 +194,22 @@ PredictArgs Model::predict_defaults() {
 std::vector<Prediction> Model::predict(const std::string& source) { return predict(source, predict_defaults()); }
 
 std::vector<Prediction> Model::predict(const std::string& source, const PredictArgs& args) {
-  return engine::Predictor(state_->model, args, state_->names).run(source);
+  return engine::Predictor(state_->model, with_task_defaults(args), state_->names).run(source);
 }
 
 std::vector<Prediction> Model::predict(const std::vector<cv::Mat>& images, const PredictArgs& args) {
-  return engine::Predictor(state_->model, args, state_->names).run(images);
+  return engine::Predictor(state_->model, with_task_defaults(args), state_->names).run(images);
+}
+
+TrainArgs Model::with_task_defaults(TrainArgs args) const {
+  // TrainArgs cannot tell an imgsz left at its default from one given as 640: the default stands for unset.
+  if (task() != "classify" || args.imgsz() != TrainArgs().imgsz()) return args;
+  // Ultralytics: a checkpoint's val, predict and fine-tuning run at the size it was trained at;
+  // classification's own default is 224.
+  args.imgsz(224);
+  for (const auto& [key, value] : state_->train_args)
+    if (key == "imgsz") args.set("imgsz", value);
+  return args;
 }
 
 std::string Model::info() const { return nn::format_info(*state_->model); }
@@ -184,6 +225,6 @@ Model& Model::add_callback(const std::string& event, TrainCallback callback) {
   return *this;
 }
 
-std::shared_ptr<nn::YoloModelImpl> Model::module() const { return state_->model.ptr(); }
+std::shared_ptr<nn::NetworkImpl> Model::module() const { return state_->model.ptr(); }
 
 }  // namespace yolo

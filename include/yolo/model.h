@@ -16,7 +16,7 @@ namespace cv {
 class Mat;
 }
 namespace yolo::nn {
-class YoloModelImpl;
+class NetworkImpl;
 }
 
 namespace yolo {
@@ -51,13 +51,17 @@ class Model {
   /// Attaches a training callback to an Ultralytics event name ("on_fit_epoch_end", ...).
   Model& add_callback(const std::string& event, TrainCallback callback);
 
-  /// The underlying LibTorch module, for advanced use (include "yolo/nn/model.h").
-  std::shared_ptr<nn::YoloModelImpl> module() const;
+  /// The underlying LibTorch module, for advanced use (include "yolo/nn/network.h"; a YOLO model
+  /// from a YAML is a yolo::nn::YoloModelImpl, "yolo/nn/model.h").
+  std::shared_ptr<nn::NetworkImpl> module() const;
 
   /// Predict defaults of the Python API, which differ from the CLI's (save=False, batch=1, conf=0.25).
   static PredictArgs predict_defaults();
 
  private:
+  /// The task's defaults for keys left at TrainArgs' default (imgsz 224 or the checkpoint's, for classify).
+  TrainArgs with_task_defaults(TrainArgs args) const;
+
   struct State;
   std::shared_ptr<State> state_;
 };

@@ -8,6 +8,7 @@
 #include "bindings.h"
 #include "results.h"
 #include "yolo/model.h"
+#include "yolo/utils/error.h"
 #include "yolo/utils/suggest.h"
 
 namespace py = pybind11;
@@ -38,7 +39,13 @@ TrainArgs with_kwargs(TrainArgs args, const py::kwargs& kwargs) {
   for (const auto& [key, value] : kwargs) {
     const auto name = key.cast<std::string>();
     if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
-      throw py::type_error("'" + name + "' is not a valid YOLO argument." + did_you_mean(name, keys));
+      // Not a current key: the parser still takes Ultralytics' removed and ignored ones (with a warning).
+      try {
+        args.set(name, to_arg_string(value));
+      } catch (const Error&) {
+        throw py::type_error("'" + name + "' is not a valid YOLO argument." + did_you_mean(name, keys));
+      }
+      continue;
     }
     args.set(name, to_arg_string(value));
   }
@@ -69,7 +76,9 @@ py::dict event_to_dict(const TrainEvent& e) {
   d["epoch"] = e.epoch;
   d["epochs"] = e.epochs;
   d["batch"] = e.batch;
-  d["train_loss"] = py::make_tuple(e.train_loss[0], e.train_loss[1], e.train_loss[2]);
+  py::dict train_loss;
+  for (const auto& [k, v] : e.train_loss) train_loss[py::str(k)] = v;
+  d["train_loss"] = train_loss;
   d["lr"] = py::make_tuple(e.lr[0], e.lr[1], e.lr[2]);
   py::dict metrics;
   for (const auto& [k, v] : e.metrics.results_dict()) metrics[py::str(k)] = v;
@@ -136,7 +145,8 @@ void bind_model(py::module_& m) {
             for (const auto& p : predictions) out.push_back(to_python(p, self.model.names()));
             return out;
           },
-          py::arg("source"), "Detects objects in an image, folder, glob, .txt list or video.")
+          py::arg("source"),
+          "Runs the model on an image, folder, glob, .txt list or video: boxes (detect) or probs (classify).")
       .def(
           "add_callback",
           [](PyModel& self, const std::string& event, py::function fn) {

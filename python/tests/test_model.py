@@ -149,3 +149,62 @@ def test_val_save_json_writes_ultralytics_predictions_json(checkpoint, data_dir,
         assert max(abs(a - b) for a, b in zip(match["bbox"], ref["bbox"])) <= 0.01, ref
         assert abs(match["score"] - ref["score"]) <= 1e-4, ref
         unmatched.remove(match)
+
+
+# ---- classification -------------------------------------------------------------------------------
+
+
+def test_classifier_predict_returns_probs_like_ultralytics(data_dir):
+    reference = {row["path"]: row for row in
+                 json.loads((data_dir / "reference" / "cls_predictions.json").read_text())["predictions"]}
+    model = yolo.Model(str(data_dir / "yolov8n_cls_fmnist.pt"))
+    assert model.task == "classify" and model.names[0] == "ankle_boot"
+    results = model.predict(str(data_dir / "fcls" / "val" / "bag" / "*.png"))  # the checkpoint's imgsz (32)
+    assert len(results) == 20
+    for r in results:
+        expected = reference["val/bag/" + r.path.split("/")[-1]]
+        assert r.boxes is None
+        assert isinstance(r.probs.data, np.ndarray) and r.probs.data.shape == (10,)
+        assert r.probs.top5 == expected["top5"] and r.probs.top1 == expected["top5"][0]
+        assert np.abs(r.probs.data - np.array(expected["probs"])).max() <= 1e-4
+        assert isinstance(r.probs.top5conf, np.ndarray)
+        assert r.probs.top1conf == pytest.approx(expected["top5_probs"][0], abs=1e-4)
+
+
+def test_classifier_val_results_dict(data_dir):
+    reference = json.loads((data_dir / "reference" / "cls_val_metrics.json").read_text())
+    metrics = yolo.Model(str(data_dir / "yolov8n_cls_fmnist.pt")).val(data=str(data_dir / "fcls"), imgsz=32,
+                                                                        batch=32, workers=1)
+    assert set(metrics.results_dict) == {"metrics/accuracy_top1", "metrics/accuracy_top5", "fitness"}
+    assert metrics.results_dict["metrics/accuracy_top1"] == pytest.approx(reference["top1"], abs=0.005)
+    assert metrics.results_dict["metrics/accuracy_top5"] == pytest.approx(reference["top5"], abs=0.005)
+    assert metrics.top1 == metrics.results_dict["metrics/accuracy_top1"]
+    assert metrics.fitness == pytest.approx((metrics.top1 + metrics.top5) / 2)
+
+
+def test_classifier_trains_with_callbacks_and_named_losses(data_dir, tmp_path):
+    model = yolo.Model("yolov8n-cls.yaml")
+    seen = []
+    model.add_callback("on_fit_epoch_end", lambda event: seen.append(event))
+    metrics = model.train(data=str(data_dir / "fcls"), epochs=1, imgsz=32, batch=32, workers=1,
+                          project=str(tmp_path), name="run", plots=False)
+    assert set(metrics.results_dict) == {"metrics/accuracy_top1", "metrics/accuracy_top5", "fitness"}
+    assert len(seen) == 1 and set(seen[0]["train_loss"]) == {"train/loss"}
+    assert "metrics/accuracy_top1" in seen[0]["metrics"]
+    assert (tmp_path / "run" / "results.csv").read_text().startswith(
+        "epoch,time,train/loss,metrics/accuracy_top1,metrics/accuracy_top5,val/loss,lr/pg0,lr/pg1,lr/pg2")
+    assert model.task == "classify" and len(model.names) == 10
+
+
+def test_label_smoothing_is_a_removed_key_that_warns(capsys):
+    yolo.Model("yolov8n-cls.yaml")
+    with pytest.raises(yolo.Error, match="data"):  # the key itself is accepted (and dropped) before data is checked
+        yolo.Model("yolov8n-cls.yaml").train(label_smoothing=0.1)
+    assert "label_smoothing" in capsys.readouterr().err
+
+
+def test_torchvision_architectures_by_name():
+    model = yolo.Model("resnet18")
+    assert model.task == "classify" and len(model.names) == 1000
+    assert model.info().startswith("ResNet18 summary") and "11,689,512 parameters" in model.info()
+    assert yolo.Model("densenet121").task == "classify"

@@ -4,6 +4,7 @@
 //   yolo detect predict model=best.pt source=images/
 //   yolo info model=yolov8n.yaml nc=10
 //   yolo detect dataset data=coco8.yaml save_batches=2
+//   yolo classify train data=path/to/folder model=yolov8n-cls.yaml epochs=5 imgsz=224
 //   yolo plot runs/detect/train
 #include <algorithm>
 #include <cstdio>
@@ -16,7 +17,7 @@
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/data/preview.h"
 #include "yolo/model.h"
-#include "yolo/nn/model.h"
+#include "yolo/nn/network.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 #include "yolo/utils/suggest.h"
@@ -29,7 +30,7 @@ const std::vector<std::string> kModes{"train", "val", "predict", "info", "datase
 
 constexpr const char* kHelp = R"(Usage: yolo [TASK] MODE [key=value ...]
 
-  TASK  detect (default) or classify
+  TASK  detect or classify (default: the model's task)
   MODE  train, val, predict, info, dataset
   ARGS  any Ultralytics argument as key=value, e.g. epochs=100 imgsz=640 device=cpu
 
@@ -40,6 +41,8 @@ Examples:
   yolo detect predict model=yolov8n.pt source=path/to/images conf=0.25
   yolo info model=yolov8s.yaml nc=10
   yolo detect dataset data=coco8.yaml save_batches=2            (check labels and augmentation)
+  yolo classify train data=path/to/folder model=yolov8n-cls.yaml epochs=5   (folder: train/<class>/, val/<class>/)
+  yolo classify predict model=best.pt source=image.jpg
   yolo plot runs/detect/train                                   (redraw a run's plots)
   yolo version
 )";
@@ -92,7 +95,7 @@ int run_info(Command& command) {
   std::optional<int64_t> nc_value;
   if (nc) nc_value = std::stoll(*nc);
   if (nc_value || model.find(".pt") == std::string::npos) {
-    yolo::nn::YoloModel net(yolo::nn::load_model_spec(model, nc_value));
+    auto net = yolo::nn::create_network(model, nc_value);
     std::printf("%s\n", yolo::nn::format_info(*net, args.imgsz()).c_str());
   } else {
     std::printf("%s\n", yolo::Model(model).info().c_str());
@@ -126,8 +129,6 @@ int run(int argc, char** argv) {
     return 0;
   }
   auto command = parse_command_line(argc, argv);
-  YOLO_CHECK(command.task.empty() || command.task == "detect",
-             "task={} is not available yet: yolocpp trains and runs detection models (task=detect)", command.task);
   if (command.mode == "info") return run_info(command);
   if (command.mode == "dataset") return run_dataset(command);
 
@@ -136,23 +137,37 @@ int run(int argc, char** argv) {
   std::string model = args.model();
   if (model.empty()) {
     YOLO_CHECK(command.mode == "train", "{} needs a model: model=path/to/best.pt", command.mode);
-    model = "yolov8n.yaml";
+    model = command.task == "classify" ? "yolov8n-cls.yaml" : "yolov8n.yaml";
     yolo::log_warning("'model' argument is missing. Using default 'model={}'.", model);
   }
   yolo::Model net(model);
+  // The task is the model's; a task word on the command line must agree with it.
+  YOLO_CHECK(command.task.empty() || command.task == net.task(), "{} is a {} model, not a {} one: run 'yolo {} {} ...'",
+             model, net.task(), command.task, net.task(), command.mode);
+  args.task(net.task());
+  const bool classify = net.task() == "classify";
   if (command.mode == "train") {
     auto results = net.train(args);
-    std::printf("mAP50-95 %.4f  mAP50 %.4f  (%s)\n", results.metrics.map50_95, results.metrics.map50,
-                results.save_dir.c_str());
+    if (classify)
+      std::printf("top1 %.4f  top5 %.4f  (%s)\n", results.metrics.top1, results.metrics.top5, results.save_dir.c_str());
+    else
+      std::printf("mAP50-95 %.4f  mAP50 %.4f  (%s)\n", results.metrics.map50_95, results.metrics.map50,
+                  results.save_dir.c_str());
   } else if (command.mode == "val") {
     auto results = net.val(args);
-    std::printf("mAP50-95 %.4f  mAP50 %.4f\n", results.map50_95, results.map50);
+    if (classify)
+      std::printf("top1 %.4f  top5 %.4f\n", results.top1, results.top5);
+    else
+      std::printf("mAP50-95 %.4f  mAP50 %.4f\n", results.map50_95, results.map50);
   } else if (command.mode == "predict") {
     // The CLI saves annotated images by default, as Ultralytics' CLI does; the APIs do not.
     auto predictions = net.predict(args.source(), args);
     size_t boxes = 0;
     for (const auto& p : predictions) boxes += p.boxes.size();
-    std::printf("%zu images, %zu detections\n", predictions.size(), boxes);
+    if (classify)
+      std::printf("%zu images classified\n", predictions.size());
+    else
+      std::printf("%zu images, %zu detections\n", predictions.size(), boxes);
   }
   return 0;
 }

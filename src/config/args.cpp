@@ -25,13 +25,16 @@ constexpr std::array<const char*, 12> kIgnoredKeys = {"overlap_mask", "mask_rati
                                                       "optimize",     "int8",       "dynamic",  "simplify",
                                                       "opset",        "workspace",  "nms",      "tracker"};
 
+// Keys Ultralytics 8.3.166 removed (cfg/__init__.py _handle_deprecation): a warning, and the key is dropped.
+constexpr std::array<const char*, 3> kRemovedKeys = {"label_smoothing", "save_hybrid", "crop_fraction"};
+
 // Keys yolocpp parses and keeps (so that Ultralytics' args.yaml and checkpoints round-trip) but does not act
 // on yet: a value other than the default gets a warning, so nothing the user asked for is silently dropped.
 struct NoEffect {
   const char* key;
   const char* why;
 };
-constexpr std::array<NoEffect, 18> kNoEffectKeys = {{
+constexpr std::array<NoEffect, 15> kNoEffectKeys = {{
     {"profile", "export profiling is not implemented"},
     {"dnn", "yolocpp runs its own LibTorch model, not OpenCV DNN"},
     {"visualize", "feature-map visualisation is not implemented"},
@@ -44,12 +47,9 @@ constexpr std::array<NoEffect, 18> kNoEffectKeys = {{
     {"cutmix", "the CutMix augmentation is not implemented"},
     {"copy_paste", "copy-paste needs segmentation labels, which yolocpp does not train on"},
     {"copy_paste_mode", "copy-paste needs segmentation labels, which yolocpp does not train on"},
-    {"dropout", "a classification-training key; yolocpp trains detection"},
-    {"auto_augment", "a classification-training key; yolocpp trains detection"},
-    {"erasing", "a classification-training key; yolocpp trains detection"},
-    {"retina_masks", "a segmentation key; yolocpp runs detection"},
-    {"pose", "a pose-training key; yolocpp trains detection"},
-    {"kobj", "a pose-training key; yolocpp trains detection"},
+    {"retina_masks", "a segmentation key; yolocpp runs detection and classification"},
+    {"pose", "a pose-training key; yolocpp trains detection and classification"},
+    {"kobj", "a pose-training key; yolocpp trains detection and classification"},
 }};
 
 template <size_t N>
@@ -144,6 +144,30 @@ std::string to_task(const std::string& key, const std::string& text) {
 }
 std::string to_mode(const std::string& key, const std::string& text) {
   return checked_word(key, text, kModes.data(), kModes.data() + kModes.size());
+}
+constexpr std::array<const char*, 2> kPatienceMetrics = {"fitness", "val_loss"};
+constexpr std::array<const char*, 3> kLrSchedules = {"linear", "cosine", "poly"};
+constexpr std::array<const char*, 4> kAutoAugments = {"randaugment", "autoaugment", "augmix", ""};
+std::string to_patience_metric(const std::string& key, const std::string& text) {
+  return checked_word(key, text, kPatienceMetrics.data(), kPatienceMetrics.data() + kPatienceMetrics.size());
+}
+std::string to_lr_schedule(const std::string& key, const std::string& text) {
+  return checked_word(key, text, kLrSchedules.data(), kLrSchedules.data() + kLrSchedules.size());
+}
+/// auto_augment: a policy name, or None / False for none (then the hsv_* colour jitter applies).
+std::string to_auto_augment(const std::string& key, const std::string& text) {
+  if (auto flag = config::parse_bool(text); flag && !*flag) return "";
+  return checked_word(key, text, kAutoAugments.data(), kAutoAugments.data() + kAutoAugments.size() - 1);
+}
+int to_non_negative_int(const std::string& key, const std::string& text) {
+  const int value = to_int(key, text);
+  YOLO_CHECK(value >= 0, "'{}={}' is invalid: {} must be 0 or more", key, text, key);
+  return value;
+}
+double to_positive_float(const std::string& key, const std::string& text) {
+  const double value = to_float(key, text);
+  YOLO_CHECK(value > 0, "'{}={}' is invalid: {} must be positive", key, text, key);
+  return value;
 }
 
 // ---- value -> YAML scalar ----
@@ -274,7 +298,7 @@ const std::vector<KeySpec>& key_specs() {
       YOLO_KEY(cutmix, to_fraction, format_float),
       YOLO_KEY(copy_paste, to_fraction, format_float),
       YOLO_KEY(copy_paste_mode, to_string, format_string),
-      YOLO_KEY(auto_augment, to_string, format_string),
+      YOLO_KEY(auto_augment, to_auto_augment, format_string),
       YOLO_KEY(erasing, to_fraction, format_float),
       YOLO_KEY(cfg, to_string, format_string),
       YOLO_KEY(datasets_dir, to_string, format_string),
@@ -282,6 +306,10 @@ const std::vector<KeySpec>& key_specs() {
       YOLO_KEY(save_batches, to_int, from_int),
       YOLO_KEY(ddp_timeout, to_float, format_float),
       YOLO_KEY(save_dir, to_string, format_string),
+      YOLO_KEY(patience_metric, to_patience_metric, format_string),
+      YOLO_KEY(lr_schedule, to_lr_schedule, format_string),
+      YOLO_KEY(lr_power, to_positive_float, format_float),
+      YOLO_KEY(print_freq, to_non_negative_int, from_int),
   };
   return specs;
 }
@@ -317,13 +345,19 @@ std::string unquote(std::string text) {
 }  // namespace
 
 TrainArgs& TrainArgs::set(const std::string& key, const std::string& value) {
+  if (contains(kRemovedKeys, key)) {
+    log_warning("'{}' is deprecated and will be removed in the future (Ultralytics 8.3 removed it); ignored", key);
+    return *this;
+  }
   if (find_spec(key) == nullptr && contains(kIgnoredKeys, key)) {
     log_debug("'{}' is an Ultralytics argument that yolocpp does not use; ignored", key);
     return *this;
   }
   const KeySpec& spec = spec_or_fail(key);
   const std::string text = unquote(value);
-  if (config::is_none(text)) {
+  if (config::is_none(text) && key == "auto_augment") {
+    auto_augment("");  // the one key whose None is not its default: no policy, colour jitter instead
+  } else if (config::is_none(text)) {
     spec.reset(*this);  // the key's default, which is None where Ultralytics' is
   } else {
     spec.set(*this, text);

@@ -13,80 +13,13 @@
 #include <opencv2/imgproc.hpp>
 #include <thread>
 
+#include "data/image_cache.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 
 namespace fs = std::filesystem;
 
 namespace yolo::data {
-namespace {
-
-// ---- cache=disk: the decoded image as a NumPy .npy file next to it, as Ultralytics keeps it ----
-std::string npy_path(const std::string& image_file) { return fs::path(image_file).replace_extension(".npy").string(); }
-
-void write_npy(const std::string& path, const cv::Mat& im) {
-  std::string header =
-      fmt::format("{{'descr': '|u1', 'fortran_order': False, 'shape': ({}, {}, 3), }}", im.rows, im.cols);
-  header.append(64 - (10 + header.size() + 1) % 64, ' ').push_back('\n');  // the format aligns data to 64 bytes
-  const std::string tmp = path + ".tmp";
-  std::ofstream out(tmp, std::ios::binary);
-  if (!out) {
-    log_warning("cache=disk: cannot write {} (folder not writeable), the image will be decoded every time", path);
-    return;
-  }
-  const uint16_t len = static_cast<uint16_t>(header.size());
-  out.write("\x93NUMPY\x01\x00", 8);
-  out.write(reinterpret_cast<const char*>(&len), 2);
-  out << header;
-  const cv::Mat c = im.isContinuous() ? im : im.clone();
-  out.write(reinterpret_cast<const char*>(c.data), static_cast<std::streamsize>(c.total() * c.elemSize()));
-  out.close();
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-}
-
-cv::Mat read_npy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char magic[10];
-  if (!in.read(magic, 10) || std::memcmp(magic, "\x93NUMPY\x01\x00", 8) != 0) return {};
-  uint16_t len = 0;
-  std::memcpy(&len, magic + 8, 2);
-  std::string header(len, '\0');
-  in.read(header.data(), len);
-  int h = 0, w = 0, c = 0;
-  const auto at = header.find("'shape': (");
-  if (at == std::string::npos || header.find("'|u1'") == std::string::npos ||
-      std::sscanf(header.c_str() + at, "'shape': (%d, %d, %d)", &h, &w, &c) != 3 || c != 3)
-    return {};
-  cv::Mat im(h, w, CV_8UC3);
-  if (!in.read(reinterpret_cast<char*>(im.data), static_cast<std::streamsize>(im.total() * 3))) return {};
-  return im;
-}
-
-template <typename F>
-void parallel_for(size_t n, F&& f) {
-  std::atomic<size_t> next{0};
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  auto work = [&] {
-    for (size_t i; (i = next++) < n;) {
-      try {
-        f(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  const size_t threads = std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
-  for (size_t t = 1; t < std::min(threads, n); ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
-}
-
-}  // namespace
 
 DetectionDataset::DetectionDataset(const std::vector<std::string>& sources, const std::vector<std::string>& names,
                                    DatasetOptions opts)
@@ -175,14 +108,9 @@ std::array<int64_t, 2> DetectionDataset::batch_shape(size_t batch) const {
 
 void DetectionDataset::cache_images() {
   if (opts_.cache == "disk") {
-    parallel_for(labels_.size(), [this](size_t i) {
-      const auto npy = npy_path(labels_[i].im_file);
-      if (fs::exists(npy)) return;
-      const cv::Mat im = cv::imread(labels_[i].im_file, cv::IMREAD_COLOR);
-      YOLO_CHECK(!im.empty(), "{}: cannot decode the image for cache=disk", labels_[i].im_file);
-      write_npy(npy, im);
-    });
-    log_info("Cached {} images to disk (.npy next to each image)", labels_.size());
+    std::vector<std::string> files;
+    for (const auto& l : labels_) files.push_back(l.im_file);
+    cache_to_disk(files);
   } else {
     parallel_for(labels_.size(), [this](size_t i) { load_image(i); });
     size_t bytes = 0;
@@ -191,16 +119,7 @@ void DetectionDataset::cache_images() {
   }
 }
 
-cv::Mat DetectionDataset::decode(size_t index) const {
-  const auto& file = labels_[index].im_file;
-  if (opts_.cache == "disk") {
-    cv::Mat im = read_npy(npy_path(file));
-    if (!im.empty()) return im;
-  }
-  cv::Mat im = cv::imread(file, cv::IMREAD_COLOR);  // applies the EXIF orientation
-  YOLO_CHECK(!im.empty(), "{}: the image cannot be read any more (deleted or changed since the label scan?)", file);
-  return im;
-}
+cv::Mat DetectionDataset::decode(size_t index) const { return read_image(labels_[index].im_file, opts_.cache == "disk"); }
 
 std::pair<std::shared_ptr<const cv::Mat>, std::array<int64_t, 2>> DetectionDataset::load_image(size_t index) const {
   YOLO_CHECK(index < labels_.size(), "image index {} out of range ({} images)", index, labels_.size());

@@ -26,14 +26,6 @@ constexpr uint64_t kCacheVersion = 1;
 constexpr float kCoordTolerance = 1e-3f;  // rounding in exported labels, e.g. 1.0004
 constexpr int kMinImageSide = 10;
 
-bool is_image_file(const fs::path& p) {
-  static const std::set<std::string> formats{".bmp", ".dng", ".jpeg", ".jpg",  ".mpo",
-                                             ".png", ".tif", ".tiff", ".webp", ".pfm"};
-  auto ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return formats.count(ext) > 0;
-}
-
 bool is_jpeg(const std::string& path) {
   auto ext = fs::path(path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -224,6 +216,14 @@ std::string label_path_for(const std::string& image_path) {
   return fs::path(p).replace_extension(".txt").string();
 }
 
+bool is_image_file(const std::filesystem::path& p) {
+  static const std::set<std::string> formats{".bmp", ".dng", ".jpeg", ".jpg",  ".mpo",
+                                             ".png", ".tif", ".tiff", ".webp", ".pfm"};
+  auto ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return formats.count(ext) > 0;
+}
+
 std::vector<std::string> find_image_files(const std::vector<std::string>& sources) {
   std::vector<std::string> files;
   for (const auto& source : sources) {
@@ -254,6 +254,23 @@ std::vector<std::string> find_image_files(const std::vector<std::string>& source
   return files;
 }
 
+std::string verify_image(const std::string& im_file, int64_t* height, int64_t* width) {
+  std::error_code ec;
+  const auto bytes = fs::file_size(im_file, ec);
+  if (ec) return fmt::format("{}: ignoring image: cannot read it ({})", im_file, ec.message());
+  if (bytes == 0) return fmt::format("{}: ignoring image: the file is empty", im_file);
+  if (is_jpeg(im_file) && !jpeg_has_end_marker(im_file))
+    return fmt::format("{}: ignoring image: truncated JPEG (no end-of-image marker)", im_file);
+  // A full decode, EXIF orientation applied, gives the size the loader will see.
+  const cv::Mat im = cv::imread(im_file, cv::IMREAD_COLOR);
+  if (im.empty()) return fmt::format("{}: ignoring image: it does not decode as an image", im_file);
+  if (im.rows < kMinImageSide || im.cols < kMinImageSide)
+    return fmt::format("{}: ignoring image: {}x{} is smaller than {} pixels", im_file, im.cols, im.rows, kMinImageSide);
+  if (height) *height = im.rows;
+  if (width) *width = im.cols;
+  return {};
+}
+
 bool verify_image_label(const std::string& im_file, const std::string& label_file, int64_t nc, ImageLabels& out,
                         int64_t& duplicates, std::string& message, bool& label_missing) {
   out = ImageLabels{};
@@ -264,19 +281,7 @@ bool verify_image_label(const std::string& im_file, const std::string& label_fil
     message = std::move(why);
     return false;
   };
-  std::error_code ec;
-  const auto bytes = fs::file_size(im_file, ec);
-  if (ec) return reject(fmt::format("{}: ignoring image: cannot read it ({})", im_file, ec.message()));
-  if (bytes == 0) return reject(fmt::format("{}: ignoring image: the file is empty", im_file));
-  if (is_jpeg(im_file) && !jpeg_has_end_marker(im_file))
-    return reject(fmt::format("{}: ignoring image: truncated JPEG (no end-of-image marker)", im_file));
-  // A full decode, EXIF orientation applied, gives the size the loader will see.
-  const cv::Mat im = cv::imread(im_file, cv::IMREAD_COLOR);
-  if (im.empty()) return reject(fmt::format("{}: ignoring image: it does not decode as an image", im_file));
-  if (im.rows < kMinImageSide || im.cols < kMinImageSide)
-    return reject(
-        fmt::format("{}: ignoring image: {}x{} is smaller than {} pixels", im_file, im.cols, im.rows, kMinImageSide));
-  out.height = im.rows, out.width = im.cols;
+  if (auto why = verify_image(im_file, &out.height, &out.width); !why.empty()) return reject(std::move(why));
 
   std::ifstream in(label_file);
   if (!in) {

@@ -16,7 +16,7 @@ constexpr uint64_t kShuffleStream = ~0ull;
 
 }  // namespace
 
-DataLoader::DataLoader(std::shared_ptr<DetectionDataset> dataset, LoaderOptions options)
+DataLoader::DataLoader(std::shared_ptr<Dataset> dataset, LoaderOptions options)
     : dataset_(std::move(dataset)), options_(options) {
   YOLO_CHECK(dataset_, "DataLoader needs a dataset");
   YOLO_CHECK(options_.batch_size > 0, "batch size must be positive, got {}", options_.batch_size);
@@ -101,7 +101,7 @@ Batch DataLoader::make_batch(size_t batch_index) const {
     } catch (const Error&) {
       throw;
     } catch (const std::exception& e) {  // e.g. cv::Exception: name the file the caller can look at
-      YOLO_FAIL("{}: {}", dataset_->labels()[order_[p]].im_file, e.what());
+      YOLO_FAIL("{}: {}", dataset_->file(order_[p]), e.what());
     }
   }
 
@@ -114,6 +114,8 @@ Batch DataLoader::make_batch(size_t batch_index) const {
   const auto B = static_cast<int64_t>(samples.size());
   batch.images = torch::empty({B, 3, h, w}, image_options);
   batch.targets = torch::empty({static_cast<int64_t>(boxes), 6}, torch::kFloat32);
+  const bool labelled = !samples.empty() && samples.front().label >= 0;
+  if (labelled) batch.labels = torch::empty({B}, torch::kInt64);
   auto* pixels = batch.images.data_ptr<uint8_t>();
   auto* t = batch.targets.data_ptr<float>();
   const size_t plane = static_cast<size_t>(h) * w;
@@ -140,6 +142,7 @@ Batch DataLoader::make_batch(size_t batch_index) const {
       *t++ = (b[2] - b[0]) / w;
       *t++ = (b[3] - b[1]) / h;
     }
+    if (labelled) batch.labels.data_ptr<int64_t>()[i] = s.label;
     batch.paths.push_back(s.path);
     batch.orig_shapes.push_back(s.orig_shape);
     batch.ratio_pad.push_back(s.ratio_pad);

@@ -29,6 +29,7 @@ std::vector<plots::MosaicTile> batch_tiles(const Batch& batch) {
       planes.emplace_back(static_cast<int>(h), static_cast<int>(w), CV_8UC1, data + c * h * w);
     cv::merge(planes, tiles[i].image);
     tiles[i].caption = fs::path(batch.paths[i]).filename().string();
+    if (batch.labels.defined()) tiles[i].classes.emplace_back(static_cast<int>(batch.labels[i].item<int64_t>()), -1.0f);
   }
   for (int64_t k = 0; k < targets.size(0); ++k) {
     const auto i = static_cast<int64_t>(targets[k][0]);

@@ -78,7 +78,7 @@ void GradScaler::update(bool found_inf) {
   }
 }
 
-bool amp_outputs_agree(nn::YoloModel& model, const torch::Device& device, Precision precision, int64_t imgsz,
+bool amp_outputs_agree(nn::Network& model, const torch::Device& device, Precision precision, int64_t imgsz,
                        std::string* detail) {
   if (precision == Precision::fp32) return true;
   const bool was_training = model->is_training();

@@ -15,6 +15,12 @@ const std::vector<std::string>& callback_events() {
   return events;
 }
 
+NamedValues EpochRecord::columns() const {
+  NamedValues all;
+  for (const auto* part : {&train_loss, &metrics, &val_loss, &lr}) all.insert(all.end(), part->begin(), part->end());
+  return all;
+}
+
 void Callbacks::add(const std::string& event, TrainCallback callback) {
   const auto& events = callback_events();
   if (std::find(events.begin(), events.end(), event) == events.end()) {

@@ -41,7 +41,7 @@ PickleValue args_value(const TrainArgs& args) {
 }
 
 /// Copies of the module's state as Ultralytics names it, on the CPU, in `dtype`.
-PickleValue state_value(nn::YoloModelImpl& model, torch::ScalarType dtype) {
+PickleValue state_value(torch::nn::Module& model, torch::ScalarType dtype) {
   io::StateDict state;
   for (const auto& p : model.named_parameters()) state.emplace_back(p.key(), p.value().detach());
   for (const auto& b : model.named_buffers()) state.emplace_back(b.key(), b.value().detach());
@@ -153,12 +153,23 @@ std::string now_iso() {
 }
 
 /// What every checkpoint of ours carries besides weights: the architecture and the class names.
-void set_model_description(PickleValue& root, nn::YoloModelImpl& model, const std::vector<std::string>& names) {
+void set_model_description(PickleValue& root, nn::NetworkImpl& model, const std::vector<std::string>& names) {
   root.set_item("date", PickleValue(now_iso()));
   root.set_item("version", PickleValue(std::string("yolocpp ") + YOLO_VERSION_STRING));
   root.set_item("license", PickleValue("Apache-2.0"));
-  root.set_item("yaml", PickleValue(model.spec().yaml_text));
-  root.set_item("yaml_file", PickleValue(model.spec().source));
+  const auto architecture = model.architecture();
+  if (architecture.family == "yaml") {  // Ultralytics' own keys, so that its tools read the YAML too
+    root.set_item("yaml", PickleValue(architecture.yaml_text));
+    root.set_item("yaml_file", PickleValue(architecture.name));
+  } else {
+    auto options = PickleValue::dict();
+    for (const auto& [key, value] : architecture.options) options.set_item(key, PickleValue(value));
+    auto entry = PickleValue::dict();
+    entry.set_item("family", PickleValue(architecture.family));
+    entry.set_item("name", PickleValue(architecture.name));
+    entry.set_item("options", options);
+    root.set_item("architecture", entry);
+  }
   root.set_item("nc", PickleValue(model.nc()));
   root.set_item("task", PickleValue(model.task()));
   root.set_item("names", names_value(names));
@@ -229,7 +240,7 @@ void restore_optimizer(const PickleValue& saved, torch::optim::Optimizer& optimi
 }
 
 /// Copies a saved state into a module, requiring every tensor to be there with its shape.
-void load_state_exactly(nn::YoloModelImpl& model, const io::StateDict& state, const std::string& what,
+void load_state_exactly(torch::nn::Module& model, const io::StateDict& state, const std::string& what,
                         const std::string& source) {
   std::map<std::string, torch::Tensor> by_name(state.begin(), state.end());
   torch::NoGradGuard no_grad;
@@ -261,13 +272,13 @@ std::vector<std::pair<std::string, std::string>> train_args_of(const io::Checkpo
 
 }  // namespace
 
-void save_train_checkpoint(const CheckpointFiles& files, nn::YoloModelImpl& model, ModelEma& ema,
+void save_train_checkpoint(const CheckpointFiles& files, nn::NetworkImpl& model, ModelEma& ema,
                            torch::optim::Optimizer& optimizer, const TrainState& state, const TrainArgs& args) {
   auto root = PickleValue::dict();
   root.set_item("epoch", PickleValue(state.epoch));
   root.set_item("best_fitness", state.has_best_fitness ? PickleValue(state.best_fitness) : PickleValue());
   root.set_item("model", state_value(model, torch::kFloat32));
-  root.set_item("ema", state_value(dynamic_cast<nn::YoloModelImpl&>(ema.module()), torch::kFloat32));
+  root.set_item("ema", state_value(ema.module(), torch::kFloat32));
   root.set_item("updates", PickleValue(ema.updates()));
   root.set_item("optimizer", optimizer_value(optimizer));
   root.set_item("train_args", args_value(args));
@@ -285,7 +296,7 @@ void save_train_checkpoint(const CheckpointFiles& files, nn::YoloModelImpl& mode
     if (!path.empty()) io::write_file_atomically(path.string(), bytes);
 }
 
-TrainState load_train_checkpoint(const std::string& path, nn::YoloModelImpl& model, ModelEma& ema,
+TrainState load_train_checkpoint(const std::string& path, nn::NetworkImpl& model, ModelEma& ema,
                                  torch::optim::Optimizer& optimizer) {
   const auto checkpoint = io::load_checkpoint(path);
   YOLO_CHECK(checkpoint.find("optimizer") && !checkpoint.find("optimizer")->is_none() && checkpoint.has_ema(),
@@ -293,7 +304,7 @@ TrainState load_train_checkpoint(const std::string& path, nn::YoloModelImpl& mod
              "training with model={}",
              path, path);
   load_state_exactly(model, checkpoint.model_state(), "model", path);
-  load_state_exactly(dynamic_cast<nn::YoloModelImpl&>(ema.module()), checkpoint.ema_state(), "ema", path);
+  load_state_exactly(ema.module(), checkpoint.ema_state(), "ema", path);
   if (const auto* updates = checkpoint.find("updates")) ema.set_updates(updates->as_int());
   restore_optimizer(*checkpoint.find("optimizer"), optimizer, path);
   if (const auto* rng = checkpoint.find("rng_cpu"); rng && rng->is(PickleValue::Kind::Tensor))
@@ -333,19 +344,32 @@ void strip_checkpoint(const std::string& path) {
 
 LoadedModel load_model_from_checkpoint(const std::string& path) {
   const auto checkpoint = io::load_checkpoint(path);
-  const std::string yaml = checkpoint.model_yaml_text();
-  YOLO_CHECK(!yaml.empty(), "{} holds weights but no model YAML: build the model from its YAML and load the weights "
-             "with model=yolov8n.yaml pretrained={}", path, path);
-  // Our checkpoints name the YAML they were built from (the scale comes from that name); an
-  // Ultralytics model YAML carries its `scale` key.
-  std::string source = path + ":model.yaml";
-  if (const auto* file = checkpoint.find("yaml_file"); file && file->is(PickleValue::Kind::String))
-    source = file->as_string();
   std::optional<int64_t> nc;
   if (const auto* n = checkpoint.find("nc"); n && n->is(PickleValue::Kind::Int)) nc = n->as_int();
+  nn::Architecture architecture;
+  if (const auto* entry = checkpoint.find("architecture"); entry && entry->is(PickleValue::Kind::Dict)) {
+    architecture.family = entry->at("family").as_string();
+    architecture.name = entry->at("name").as_string();
+    if (const auto* options = entry->find("options"); options && options->is(PickleValue::Kind::Dict))
+      for (const auto& [key, value] : options->dict_items())
+        architecture.options.emplace_back(key.as_string(), value.as_string());
+  } else {
+    architecture.family = "yaml";
+    architecture.yaml_text = checkpoint.model_yaml_text();
+    YOLO_CHECK(!architecture.yaml_text.empty(),
+               "{} holds weights but no architecture: build the model by name and load the weights, e.g. "
+               "model=yolov8n.yaml pretrained={} (or model=resnet18 pretrained={} for a torchvision state dict)",
+               path, path, path);
+    // Our checkpoints name the YAML they were built from (the scale comes from that name); an
+    // Ultralytics model YAML carries its `scale` key.
+    architecture.name = path + ":model.yaml";
+    if (const auto* file = checkpoint.find("yaml_file"); file && file->is(PickleValue::Kind::String))
+      architecture.name = file->as_string();
+  }
+  architecture.nc = nc.value_or(0);
 
   LoadedModel loaded;
-  loaded.model = nn::YoloModel(nn::parse_model_spec(yaml, source, nc));
+  loaded.model = nn::build_network(architecture);
   const auto state = checkpoint.has_ema() ? checkpoint.ema_state() : checkpoint.model_state();
   load_state_exactly(*loaded.model, state, "model", path);
   loaded.names = checkpoint.names();

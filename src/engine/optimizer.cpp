@@ -113,6 +113,10 @@ double lr_factor(double epoch, int64_t epochs, double lrf, bool cosine) {
   return std::max(1 - epoch / e, 0.0) * (1.0 - lrf) + lrf;
 }
 
+double poly_lr_factor(double epoch, int64_t epochs, double lrf, double power) {
+  return std::pow(std::max(1 - epoch / static_cast<double>(epochs), 0.0), power) * (1.0 - lrf) + lrf;
+}
+
 double group_lr(torch::optim::OptimizerParamGroup& group) { return group.options().get_lr(); }
 
 void set_group_lr(torch::optim::OptimizerParamGroup& group, double lr) { group.options().set_lr(lr); }

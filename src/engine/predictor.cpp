@@ -17,10 +17,10 @@
 #include <opencv2/videoio.hpp>
 #endif
 
-#include "yolo/data/augment.h"
+#include "engine/run_options.h"
+#include "engine/task.h"
 #include "yolo/engine/device.h"
 #include "yolo/engine/run_dir.h"
-#include "yolo/metrics/nms.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 
@@ -56,6 +56,23 @@ cv::Scalar class_colour(int cls) {
                                    {168, 153, 44}, {255, 194, 0},   {147, 69, 52},  {255, 115, 100}, {236, 24, 0}};
   const auto& c = palette[cls % 15];
   return {static_cast<double>(c[0]), static_cast<double>(c[1]), static_cast<double>(c[2])};
+}
+
+/// "3 detections", or the top five classes "ankle_boot 0.92, sandal 0.03, ..." as Ultralytics logs them.
+std::string describe(const Prediction& p) {
+  if (p.probs.top5.empty()) return fmt::format("{} detections", p.boxes.size());
+  std::string text;
+  for (size_t k = 0; k < p.probs.top5.size(); ++k)
+    text += fmt::format("{}{} {:.2f}", k ? ", " : "", p.probs.top5_names[k], p.probs.top5conf[k]);
+  return text;
+}
+
+/// The Prediction of a source that could not be read: only its path and why.
+Prediction unreadable(const std::string& file, std::string error) {
+  Prediction p;
+  p.path = file;
+  p.error = std::move(error);
+  return p;
 }
 
 }  // namespace
@@ -97,67 +114,47 @@ std::vector<std::string> expand_source(const std::string& source) {
   return files;
 }
 
-Predictor::Predictor(nn::YoloModel model, PredictArgs args, std::vector<std::string> names)
-    : model_(nn::fused_copy(model)), args_(std::move(args)), names_(std::move(names)) {
-  device_ = select_device(args_.device()).primary;
+Predictor::Predictor(nn::Network model, const PredictArgs& args, std::vector<std::string> names)
+    : model_(nn::fused_copy(*model)),
+      task_(task_named(model->task())),
+      options_(std::make_unique<PredictorOptions>(make_run_options(args, model->task()).predictor)),
+      names_(std::move(names)) {
+  device_ = select_device(options_->device).primary;
   model_->to(device_);
-  if (args_.save() || args_.save_txt() || args_.save_crop())
-    save_dir_ = run_folder(args_.project(), "detect", args_.name(), "predict", args_.exist_ok());
+  if (options_->save || options_->save_txt || options_->save_crop)
+    save_dir_ = run_folder(options_->project, task_.name, options_->name, "predict", options_->exist_ok);
 }
+
+Predictor::~Predictor() = default;
 
 std::vector<Prediction> Predictor::infer(const std::vector<cv::Mat>& images, const std::vector<std::string>& paths) {
   keep_freed_memory_in_heap();
   c10::InferenceMode inference;
   const auto t0 = Clock::now();
   const int64_t stride = std::max<int64_t>(32, static_cast<int64_t>(model_->strides().back()));
-  // As Ultralytics: a batch of equal shapes gets the minimal stride-multiple padding (auto), else full squares.
   bool same_shapes = true;
   for (const auto& im : images) same_shapes = same_shapes && im.size() == images.front().size();
-  std::vector<torch::Tensor> inputs;
-  std::vector<data::Letterbox> boxes;
+  std::vector<PredictInput> inputs;
+  std::vector<torch::Tensor> tensors;
   for (const auto& im : images) {
-    auto lb = data::letterbox(im, {args_.imgsz(), args_.imgsz()}, /*auto_pad=*/same_shapes, stride);
-    cv::Mat rgb;
-    cv::cvtColor(lb.image, rgb, cv::COLOR_BGR2RGB);
-    inputs.push_back(torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, torch::kUInt8).permute({2, 0, 1}).clone());
-    boxes.push_back(lb);
+    inputs.push_back(task_.predict_input(im, *options_, stride, same_shapes));
+    tensors.push_back(inputs.back().image);
   }
-  auto x = torch::stack(inputs).to(device_).to(torch::kFloat32).div_(255);
+  auto x = torch::stack(tensors).to(device_).to(torch::kFloat32).div_(255);
   // Channels-last is not used here: single images take LibTorch's non-oneDNN convolution path on
   // CPU, which is slower in NHWC (413 vs 345 ms per 640 image measured here).
-  if (args_.half() && device_.is_cuda()) x = x.to(torch::kHalf);
+  if (options_->half && device_.is_cuda()) x = x.to(torch::kHalf);
   synchronize(device_);
   const auto t1 = Clock::now();
-  auto prediction = model_->forward(x).to(torch::kFloat32);
+  auto output = model_->forward(x).to(torch::kFloat32);
   synchronize(device_);
   const auto t2 = Clock::now();
-  metrics::NmsOptions nms;
-  nms.conf = args_.conf() > 0 ? args_.conf() : 0.25;
-  nms.iou = args_.iou();
-  nms.max_det = args_.max_det();
-  nms.agnostic = args_.agnostic_nms();
-  nms.classes = args_.classes();
-  auto detections = metrics::non_max_suppression(prediction, nms);
-  std::vector<Prediction> out;
+  std::vector<Prediction> out(images.size());
   for (size_t i = 0; i < images.size(); ++i) {
-    auto det = detections[i].to(torch::kCPU);
-    Prediction p;
-    p.path = paths[i];
-    p.orig_height = images[i].rows, p.orig_width = images[i].cols;
-    if (det.size(0) > 0) {
-      auto scaled = metrics::scale_boxes({x.size(2), x.size(3)}, det.narrow(1, 0, 4).clone(),
-                                         {images[i].rows, images[i].cols},
-                                         {boxes[i].ratio, boxes[i].ratio, boxes[i].pad_w, boxes[i].pad_h});
-      auto acc = scaled.accessor<float, 2>();
-      auto d = det.accessor<float, 2>();
-      for (int64_t k = 0; k < det.size(0); ++k) {
-        Box b{acc[k][0], acc[k][1], acc[k][2], acc[k][3], d[k][4], static_cast<int>(d[k][5]), ""};
-        b.name = b.cls < static_cast<int>(names_.size()) ? names_[b.cls] : std::to_string(b.cls);
-        p.boxes.push_back(b);
-      }
-    }
-    out.push_back(std::move(p));
+    out[i].path = paths[i];
+    out[i].orig_height = images[i].rows, out[i].orig_width = images[i].cols;
   }
+  task_.predict_output(output, {x.size(2), x.size(3)}, inputs, *options_, names_, out);
   const auto t3 = Clock::now();
   const double n = static_cast<double>(images.size());
   for (auto& p : out) p.speed = {ms_between(t0, t1) / n, ms_between(t1, t2) / n, 0, ms_between(t2, t3) / n};
@@ -167,18 +164,21 @@ std::vector<Prediction> Predictor::infer(const std::vector<cv::Mat>& images, con
 void Predictor::save_outputs(const cv::Mat& image, const Prediction& p, const std::string& stem) {
   if (save_dir_.empty()) return;
   const fs::path dir(save_dir_);
-  if (args_.save_txt()) {
+  if (options_->save_txt) {
     fs::create_directories(dir / "labels");
     std::ofstream out(dir / "labels" / (stem + ".txt"));
+    // Classification: the top five as "probability name", as Ultralytics' Results.save_txt.
+    for (size_t k = 0; k < p.probs.top5.size(); ++k)
+      out << fmt::format("{:.2f} {}\n", p.probs.top5conf[k], p.probs.top5_names[k]);
     for (const auto& b : p.boxes) {
       const double w = p.orig_width, h = p.orig_height;
       out << fmt::format("{} {:g} {:g} {:g} {:g}", b.cls, (b.x1 + b.x2) / 2 / w, (b.y1 + b.y2) / 2 / h,
                          (b.x2 - b.x1) / w, (b.y2 - b.y1) / h);
-      if (args_.save_conf()) out << fmt::format(" {:g}", b.conf);
+      if (options_->save_conf) out << fmt::format(" {:g}", b.conf);
       out << "\n";
     }
   }
-  if (args_.save_crop()) {
+  if (options_->save_crop) {
     for (const auto& b : p.boxes) {
       const cv::Rect rect(cv::Point(static_cast<int>(b.x1), static_cast<int>(b.y1)),
                           cv::Point(static_cast<int>(b.x2), static_cast<int>(b.y2)));
@@ -191,16 +191,16 @@ void Predictor::save_outputs(const cv::Mat& image, const Prediction& p, const st
       cv::imwrite(file.string(), image(clipped));
     }
   }
-  if (args_.save()) {
+  if (options_->save) {
     cv::Mat annotated = image.clone();
-    const int lw = args_.line_width() > 0 ? static_cast<int>(args_.line_width())
+    const int lw = options_->line_width > 0 ? static_cast<int>(options_->line_width)
                                           : std::max(static_cast<int>(std::round((image.rows + image.cols) / 2 * 0.003)), 2);
     for (const auto& b : p.boxes) {
       const auto colour = class_colour(b.cls);
       cv::rectangle(annotated, cv::Point(static_cast<int>(b.x1), static_cast<int>(b.y1)),
                     cv::Point(static_cast<int>(b.x2), static_cast<int>(b.y2)), colour, lw);
-      if (args_.show_labels()) {
-        const auto label = args_.show_conf() ? fmt::format("{} {:.2f}", b.name, b.conf) : b.name;
+      if (options_->show_labels) {
+        const auto label = options_->show_conf ? fmt::format("{} {:.2f}", b.name, b.conf) : b.name;
         int baseline = 0;
         const double scale = lw / 3.0;
         const auto size = cv::getTextSize(label, cv::FONT_HERSHEY_SIMPLEX, scale, std::max(lw - 1, 1), &baseline);
@@ -211,6 +211,20 @@ void Predictor::save_outputs(const cv::Mat& image, const Prediction& p, const st
                     cv::Scalar(255, 255, 255), std::max(lw - 1, 1), cv::LINE_AA);
       }
     }
+    if (!p.probs.top5.empty() && options_->show_labels) {  // classification: the top five, top left
+      const double scale = std::max(image.rows, image.cols) / 400.0 + 0.3;
+      const int thickness = std::max(1, static_cast<int>(scale));
+      int y = 0;
+      for (size_t k = 0; k < p.probs.top5.size(); ++k) {
+        const auto text = options_->show_conf ? fmt::format("{} {:.2f}", p.probs.top5_names[k], p.probs.top5conf[k])
+                                              : p.probs.top5_names[k];
+        int baseline = 0;
+        const auto size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, thickness, &baseline);
+        y += size.height + baseline + 2;
+        cv::putText(annotated, text, cv::Point(2, y), cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(255, 255, 255),
+                    thickness, cv::LINE_AA);
+      }
+    }
     cv::imwrite((dir / (stem + ".jpg")).string(), annotated);
   }
 }
@@ -219,7 +233,7 @@ std::vector<Prediction> Predictor::run(const std::vector<cv::Mat>& images) {
   std::vector<std::string> paths;
   for (size_t i = 0; i < images.size(); ++i) paths.push_back(fmt::format("image{}", i));
   std::vector<Prediction> all;
-  const size_t batch = std::max<int64_t>(1, static_cast<int64_t>(args_.batch()));
+  const size_t batch = static_cast<size_t>(options_->batch);
   for (size_t start = 0; start < images.size(); start += batch) {
     const size_t end = std::min(images.size(), start + batch);
     std::vector<cv::Mat> chunk(images.begin() + start, images.begin() + end);
@@ -235,7 +249,7 @@ std::vector<Prediction> Predictor::run(const std::string& source) {
   auto emit = [&](const cv::Mat& image, const std::string& path, const std::string& stem) {
     auto p = std::move(infer({image}, {path}).front());
     save_outputs(image, p, stem);
-    log_info("{}: {}x{} {} detections, {:.1f}ms", path, image.rows, image.cols, p.boxes.size(), p.speed.inference);
+    log_info("{}: {}x{} {}, {:.1f}ms", path, image.rows, image.cols, describe(p), p.speed.inference);
     all.push_back(std::move(p));
   };
   for (const auto& file : expand_source(source)) {
@@ -246,11 +260,11 @@ std::vector<Prediction> Predictor::run(const std::string& source) {
       if (!capture.isOpened()) {
         auto error = fmt::format("{}: cannot open the video (missing, corrupt or unsupported codec), skipped", file);
         log_warning("{}", error);
-        all.push_back(Prediction{file, 0, 0, {}, {}, std::move(error)});
+        all.push_back(unreadable(file, std::move(error)));
         continue;
       }
       cv::Mat frame;
-      const int64_t step = std::max<int64_t>(1, args_.vid_stride());
+      const int64_t step = std::max<int64_t>(1, options_->vid_stride);
       for (int64_t index = 0; capture.read(frame); ++index) {
         if (index % step) continue;
         emit(frame, fmt::format("{}#{}", file, index), fmt::format("{}_{}", path.stem().string(), index));
@@ -264,7 +278,7 @@ std::vector<Prediction> Predictor::run(const std::string& source) {
     if (image.empty()) {
       auto error = fmt::format("{}: cannot be read as an image (missing, corrupt or unsupported), skipped", file);
       log_warning("{}", error);
-      all.push_back(Prediction{file, 0, 0, {}, {}, std::move(error)});
+      all.push_back(unreadable(file, std::move(error)));
       continue;
     }
     emit(image, file, path.stem().string());
@@ -278,7 +292,7 @@ std::vector<Prediction> Predictor::run(const std::string& source) {
   }
   if (ran > 0)
     log_info("Speed: {:.1f}ms preprocess, {:.1f}ms inference, {:.1f}ms postprocess per image at imgsz {}",
-             mean.preprocess / ran, mean.inference / ran, mean.postprocess / ran, args_.imgsz());
+             mean.preprocess / ran, mean.inference / ran, mean.postprocess / ran, options_->imgsz);
   if (!save_dir_.empty()) log_info("Results saved to {}", save_dir_);
   return all;
 }

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <filesystem>
 
+#include "engine/run_options.h"
+#include "engine/task.h"
 #include "yolo/data/dataset.h"
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/data/loader.h"
@@ -14,7 +16,7 @@
 #include "yolo/engine/distributed.h"
 #include "yolo/engine/run_dir.h"
 #include "yolo/io/checkpoint.h"
-#include "yolo/loss/detection_loss.h"
+#include "metrics/classify_metrics.h"
 #include "yolo/metrics/det_metrics.h"
 #include "yolo/metrics/nms.h"
 #include "yolo/utils/boxes.h"
@@ -79,6 +81,49 @@ void append_coco_rows(std::string& json, const std::string& file, const torch::T
   }
 }
 
+/// Eval mode while alive; the mode the model had comes back after.
+class EvalMode {
+ public:
+  explicit EvalMode(nn::NetworkImpl& model) : model_(model), was_training_(model.is_training()) { model_.eval(); }
+  ~EvalMode() { model_.train(was_training_); }
+  EvalMode(const EvalMode&) = delete;
+  EvalMode& operator=(const EvalMode&) = delete;
+
+ private:
+  nn::NetworkImpl& model_;
+  bool was_training_;
+};
+
+/// A validation batch's input: model_input(), in half precision when asked on CUDA.
+torch::Tensor validation_input(const data::Batch& batch, const torch::Device& device, bool half) {
+  auto x = model_input(batch, device);
+  return half && device.is_cuda() ? x.to(torch::kHalf) : x;
+}
+
+/// Milliseconds since the previous lap (or the start): the stages of a validation batch one after another.
+class StageTimer {
+ public:
+  double lap() {
+    const auto now = Clock::now();
+    const double ms = std::chrono::duration<double, std::milli>(now - last_).count();
+    last_ = now;
+    return ms;
+  }
+
+ private:
+  Clock::time_point last_ = Clock::now();
+};
+
+/// Milliseconds per image of each stage, logged as Ultralytics' "Speed: ..." line when `verbose`.
+Speed per_image(const Speed& total, int64_t images, bool verbose) {
+  const auto n = static_cast<double>(images);
+  const Speed s{total.preprocess / n, total.inference / n, total.loss / n, total.postprocess / n};
+  if (verbose)
+    log_info("Speed: {:.1f}ms preprocess, {:.1f}ms inference, {:.1f}ms loss, {:.1f}ms postprocess per image",
+             s.preprocess, s.inference, s.loss, s.postprocess);
+  return s;
+}
+
 }  // namespace
 
 bool is_coco_val(const std::vector<std::string>& val_sources) {
@@ -93,11 +138,10 @@ bool is_coco_val(const std::vector<std::string>& val_sources) {
 DetectionValidator::DetectionValidator(std::shared_ptr<data::DataLoader> loader, ValidatorOptions options)
     : loader_(std::move(loader)), options_(std::move(options)) {}
 
-ValResults DetectionValidator::run(nn::YoloModel& model, const torch::Device& device, const loss::DetectionLoss* loss,
+ValResults DetectionValidator::run(nn::Network& model, const torch::Device& device, const LossFn* loss,
                                    ProcessGroup* group) {
   torch::NoGradGuard no_grad;
-  const bool was_training = model->is_training();
-  model->eval();
+  EvalMode eval(*model);
   const auto nc = model->nc();
   metrics::DetectionStats stats(nc);
   metrics::NmsOptions nms;
@@ -105,32 +149,24 @@ ValResults DetectionValidator::run(nn::YoloModel& model, const torch::Device& de
   nms.agnostic = options_.single_cls || options_.agnostic_nms;
   nms.multi_label = true;  // as Ultralytics' detection validator
 
-  torch::Tensor loss_sum = torch::zeros({3});
+  torch::Tensor loss_sum = torch::zeros({static_cast<int64_t>(detect_task().loss_names.size())});
   std::string json = "[";
   Speed total;
   int64_t images = 0, batches = 0;
   loader_->set_epoch(0);
   while (auto batch = loader_->next()) {
-    auto t0 = Clock::now();
-    auto x = batch->images.to(device, /*non_blocking=*/true)
-                 .to(torch::kFloat32)
-                 .div_(255)
-                 .contiguous(torch::MemoryFormat::ChannelsLast);  // as the weights: no reorders
-    if (options_.half && device.is_cuda()) x = x.to(torch::kHalf);
+    StageTimer timer;
+    auto x = validation_input(*batch, device, options_.half);
     synchronize(device);
-    auto t1 = Clock::now();
+    total.preprocess += timer.lap();
     auto raw = model->forward_raw(x);
-    auto prediction = model->detect_head()->decode(raw);
+    auto prediction = model->decode(raw);
     synchronize(device);
-    auto t2 = Clock::now();
-    if (loss) loss_sum += (*loss)(raw, batch->targets.to(device)).items.to(torch::kCPU);
-    auto t3 = Clock::now();
+    total.inference += timer.lap();
+    if (loss) loss_sum += (*loss)(raw, *batch).items.to(torch::kCPU);
+    total.loss += timer.lap();
     auto detections = metrics::non_max_suppression(prediction.to(torch::kFloat32), nms);
-    auto t4 = Clock::now();
-    total.preprocess += std::chrono::duration<double, std::milli>(t1 - t0).count();
-    total.inference += std::chrono::duration<double, std::milli>(t2 - t1).count();
-    total.loss += std::chrono::duration<double, std::milli>(t3 - t2).count();
-    total.postprocess += std::chrono::duration<double, std::milli>(t4 - t3).count();
+    total.postprocess += timer.lap();
 
     const auto input_h = x.size(2), input_w = x.size(3);
     auto targets = batch->targets.to(torch::kCPU);
@@ -187,23 +223,75 @@ ValResults DetectionValidator::run(nn::YoloModel& model, const torch::Device& de
   }
   auto computed = stats.compute();
   auto results = to_results(computed, options_.names);
+  results.task = "detect";
   results.images = images;
   results.instances = 0;
   for (const auto& c : results.per_class) results.instances += c.instances;
   if (loss && batches > 0) {
     auto mean = loss_sum / static_cast<double>(batches);
-    for (int k = 0; k < 3; ++k) results.loss[k] = mean[k].item<double>();
+    const auto& names = detect_task().loss_names;
+    for (size_t k = 0; k < names.size(); ++k) results.loss.emplace_back(names[k], mean[static_cast<int64_t>(k)].item<double>());
   }
-  results.speed = {total.preprocess / images, total.inference / images, total.loss / images,
-                   total.postprocess / images};
   const bool main_rank = group == nullptr || group->rank() == 0;
   if (main_rank)
     log_info("{}", metrics::format_metrics_table(computed, options_.names, images, results.instances,
                                                    options_.verbose));
-  if (options_.verbose && main_rank)
-    log_info("Speed: {:.1f}ms preprocess, {:.1f}ms inference, {:.1f}ms loss, {:.1f}ms postprocess per image",
-             results.speed.preprocess, results.speed.inference, results.speed.loss, results.speed.postprocess);
-  if (was_training) model->train();
+  results.speed = per_image(total, images, options_.verbose && main_rank);
+  return results;
+}
+
+ClassificationValidator::ClassificationValidator(std::shared_ptr<data::DataLoader> loader, ValidatorOptions options)
+    : loader_(std::move(loader)), options_(std::move(options)) {}
+
+ValResults ClassificationValidator::run(nn::Network& model, const torch::Device& device, const LossFn* loss,
+                                        ProcessGroup* group) {
+  torch::NoGradGuard no_grad;
+  EvalMode eval(*model);
+  const int64_t top = std::min<int64_t>(5, model->nc());
+  std::vector<torch::Tensor> ranked, targets;
+  double loss_sum = 0;
+  int64_t images = 0, batches = 0;
+  Speed total;
+  loader_->set_epoch(0);
+  while (auto batch = loader_->next()) {
+    StageTimer timer;
+    auto x = validation_input(*batch, device, options_.half);
+    synchronize(device);
+    total.preprocess += timer.lap();
+    auto raw = model->forward_raw(x);
+    auto probs = model->decode(raw);
+    synchronize(device);
+    total.inference += timer.lap();
+    if (loss) loss_sum += (*loss)(raw, *batch).items[0].item<double>();
+    total.loss += timer.lap();
+    // As Ultralytics: the ranking of the softmax, ties as torch.argsort orders them.
+    ranked.push_back(probs.argsort(1, /*descending=*/true).narrow(1, 0, top).to(torch::kCPU, torch::kInt32));
+    targets.push_back(batch->labels.to(torch::kInt32));
+    total.postprocess += timer.lap();
+    images += x.size(0);
+    ++batches;
+  }
+  auto all_ranked = ranked.empty() ? torch::zeros({0, top}, torch::kInt32) : torch::cat(ranked);
+  auto all_targets = targets.empty() ? torch::zeros({0}, torch::kInt32) : torch::cat(targets);
+  if (group != nullptr && group->world_size() > 1) {  // every rank's images, in rank order
+    all_ranked = torch::cat(group->allgather_variable(all_ranked.reshape({-1}).contiguous())).reshape({-1, top});
+    all_targets = torch::cat(group->allgather_variable(all_targets.contiguous()));
+    auto sums = torch::tensor({loss_sum, static_cast<double>(images), static_cast<double>(batches)}, torch::kFloat64);
+    group->allreduce_sum(sums);
+    loss_sum = sums[0].item<double>();
+    images = static_cast<int64_t>(sums[1].item<double>());
+    batches = static_cast<int64_t>(sums[2].item<double>());
+  }
+  YOLO_CHECK(images > 0, "validation saw no images: check the val split of the dataset");
+  const auto accuracy = metrics::classify_accuracy(all_ranked, all_targets);
+  ValResults results;
+  results.task = "classify";
+  results.top1 = accuracy.top1, results.top5 = accuracy.top5, results.fitness = accuracy.fitness();
+  results.images = images;
+  if (loss) results.loss = {{"loss", loss_sum / static_cast<double>(batches)}};  // the mean of the batch means
+  const bool main_rank = group == nullptr || group->rank() == 0;
+  if (main_rank) log_info("{}", metrics::format_classify_table(accuracy));
+  results.speed = per_image(total, images, options_.verbose && main_rank);
   return results;
 }
 
@@ -211,56 +299,45 @@ std::shared_ptr<data::DataLoader> make_val_loader(const std::vector<std::string>
                                                   const std::vector<std::string>& names, const TrainArgs& args,
                                                   int64_t batch_size, int64_t stride, bool pin_memory,
                                                   int64_t rank, int64_t world_size) {
-  data::DatasetOptions o;
-  o.imgsz = args.imgsz();
-  o.augment = false;
-  o.rect = true;  // Ultralytics validates on rect batches
-  o.batch_size = batch_size;
-  o.stride = stride;
-  o.pad = 0.5;
-  o.cache = args.cache();
-  o.single_cls = args.single_cls();
-  o.classes = args.classes();
-  auto dataset = std::make_shared<data::DetectionDataset>(sources, names, o);
-  data::LoaderOptions lo;
-  lo.batch_size = batch_size;
-  lo.workers = args.workers();
-  lo.shuffle = false;
-  lo.seed = args.seed();
-  lo.pin_memory = pin_memory;
-  lo.rank = rank;
-  lo.world_size = world_size;
-  lo.shard_batches = true;
-  return std::make_shared<data::DataLoader>(dataset, lo);
+  DataOptions options;
+  options.dataset = detection_dataset_options(args, /*train=*/false);
+  options.workers = args.workers(), options.seed = static_cast<uint64_t>(args.seed());
+  data::DataSpec spec;
+  spec.names = names;
+  LoaderRequest request;
+  request.batch_size = batch_size, request.stride = stride, request.pin_memory = pin_memory;
+  request.rank = rank, request.world_size = world_size;
+  return detect_task().make_loader(sources, spec, options, request);
 }
 
-ValResults validate_detector(nn::YoloModel model, const ValArgs& args) {
+ValResults validate(nn::Network model, const ValArgs& args) {
   keep_freed_memory_in_heap();
-  const auto device = select_device(args.device()).primary;
-  auto spec = data::load_data_spec(args.data(), args.datasets_dir());
-  YOLO_CHECK(model->nc() == static_cast<int64_t>(spec.names.size()),
-             "model has nc={} but {} has {} classes", model->nc(), args.data(), spec.names.size());
-  model->to(device);
-  const auto stride = std::max<int64_t>(32, static_cast<int64_t>(model->strides().back()));
-  const auto batch = std::max<int64_t>(1, static_cast<int64_t>(args.batch()));
-  auto loader = make_val_loader(spec.split(args.split()), spec.names, args, batch, stride, device.is_cuda());
-  ValidatorOptions o;
-  o.conf = args.conf() > 0 ? args.conf() : 0.001;
-  o.iou = args.iou(), o.max_det = args.max_det();
-  o.agnostic_nms = args.agnostic_nms(), o.single_cls = args.single_cls(), o.half = args.half();
-  o.names = spec.names;
-  o.verbose = args.verbose();
-  if (args.save_json()) {
+  const Task& task = task_named(model->task());
+  const auto options = make_run_options(args, task.name);
+  const auto device = select_device(options.trainer.device).primary;
+  const auto spec = task.load_data(options.data);
+  YOLO_CHECK(model->nc() == static_cast<int64_t>(spec.names.size()), "model has nc={} but {} has {} classes",
+             model->nc(), options.data.data, spec.names.size());
+  LoaderRequest request;
+  request.batch_size = std::max<int64_t>(1, static_cast<int64_t>(options.trainer.batch));
+  request.stride = std::max<int64_t>(32, static_cast<int64_t>(model->strides().back()));
+  request.pin_memory = device.is_cuda();
+  auto vo = options.validator;
+  vo.names = spec.names;
+  if (options.trainer.save_json) {
     namespace fs = std::filesystem;
-    const fs::path dir = run_folder(args.project(), "detect", args.name(), "val", args.exist_ok());
+    const fs::path dir = run_folder(options.trainer.project, task.name, options.trainer.name, "val",
+                                    options.trainer.exist_ok);
     fs::create_directories(dir);
-    o.json_path = (dir / "predictions.json").string();
-    o.coco_category_ids = is_coco_val(spec.split(args.split()));
+    vo.json_path = (dir / "predictions.json").string();
   }
-  auto fused = nn::fused_copy(model);  // as Ultralytics' standalone val; training validates unfused EMA weights
+  // As Ultralytics' standalone val: a fused copy; training validates the unfused EMA weights.
+  auto fused = nn::fused_copy(*model);
   fused->to(device);
   nn::use_channels_last(*fused);
-  return DetectionValidator(loader, o).run(fused, device);
+  const auto& sources = spec.split(options.data.split);
+  auto validator = task.make_validator(task.make_loader(sources, spec, options.data, request), sources, vo);
+  return validator(fused, device, nullptr, nullptr);
 }
 
 }  // namespace yolo::engine

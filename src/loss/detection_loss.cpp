@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include <ATen/record_function.h>
+
 #include "yolo/utils/boxes.h"
 #include "yolo/utils/error.h"
 
@@ -69,6 +71,7 @@ DetectionLoss::DetectionLoss(int64_t nc, std::vector<double> strides, DetectionL
 
 DetectionLoss::Result DetectionLoss::operator()(const std::vector<torch::Tensor>& feats,
                                                 const torch::Tensor& targets) const {
+  RECORD_USER_SCOPE("yolo::DetectionLoss");  // a named region in profiles
   YOLO_CHECK(feats.size() == strides_.size(), "DetectionLoss: expected {} feature levels (one per stride), got {}",
              strides_.size(), feats.size());
   const int64_t reg_max = options_.reg_max;

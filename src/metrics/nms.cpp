@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cmath>
 
+#include <ATen/record_function.h>
+
 #include "yolo/utils/boxes.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
@@ -99,6 +101,7 @@ torch::Tensor nms(const torch::Tensor& boxes, const torch::Tensor& scores, doubl
 }
 
 std::vector<torch::Tensor> non_max_suppression(const torch::Tensor& prediction, const NmsOptions& options) {
+  RECORD_USER_SCOPE("yolo::non_max_suppression");  // a named region in profiles
   YOLO_CHECK(options.conf >= 0 && options.conf <= 1, "NMS conf must be in [0, 1], got {}", options.conf);
   YOLO_CHECK(options.iou >= 0 && options.iou <= 1, "NMS iou must be in [0, 1], got {}", options.iou);
   YOLO_CHECK(prediction.dim() == 3 && prediction.size(1) > 4,

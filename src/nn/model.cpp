@@ -5,6 +5,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <ATen/record_function.h>
+
 #include "nn/flops.h"
 #include "nn/registry.h"
 #include "yolo/utils/error.h"
@@ -44,23 +46,6 @@ void initialize_weights(torch::nn::Module& root) {
   for (const auto& module : root.modules(/*include_self=*/false)) {
     if (auto* bn = module->as<torch::nn::BatchNorm2d>()) bn->options.eps(1e-3).momentum(0.03);
   }
-}
-
-void collect_state(const torch::nn::Module& module, const std::string& prefix,
-                   std::vector<std::pair<std::string, torch::Tensor>>& out) {
-  for (const auto& p : module.named_parameters(/*recurse=*/false)) out.emplace_back(prefix + p.key(), p.value());
-  for (const auto& b : module.named_buffers(/*recurse=*/false)) out.emplace_back(prefix + b.key(), b.value());
-  for (const auto& child : module.named_children()) collect_state(*child.value(), prefix + child.key() + ".", out);
-}
-
-std::string with_thousands(int64_t value) {
-  std::string digits = std::to_string(value), out;
-  const size_t first = digits.front() == '-' ? 1 : 0;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > first && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
 }
 
 }  // namespace
@@ -145,12 +130,17 @@ std::vector<torch::Tensor> YoloModelImpl::forward_raw(torch::Tensor x) {
     if (keep_output_[i]) saved[i] = x;
   }
   auto inputs = gather_inputs(layers_[head], x, saved);
-  if (detect_) return detect_->forward(std::move(inputs));
+  if (detect_) {
+    RECORD_USER_SCOPE("yolo::Detect");  // a named region in profiles (and how tests see which head ran)
+    return detect_->forward(std::move(inputs));
+  }
+  RECORD_USER_SCOPE("yolo::Classify");
   return {classify_->forward(inputs)};
 }
 
-torch::Tensor YoloModelImpl::forward(torch::Tensor x) {
-  auto raw = forward_raw(std::move(x));
+torch::Tensor YoloModelImpl::forward(torch::Tensor x) { return decode(forward_raw(std::move(x))); }
+
+torch::Tensor YoloModelImpl::decode(const std::vector<torch::Tensor>& raw) {
   if (detect_) return detect_->decode(raw);
   return raw[0].softmax(1);
 }
@@ -163,17 +153,7 @@ Detect YoloModelImpl::detect_head() {
 }
 
 ModelInfo YoloModelImpl::info(int64_t imgsz) {
-  ModelInfo info;
-  std::unordered_set<const torch::nn::Module*> distinct{this};  // shared modules count once, as in PyTorch
-  for (const auto& module : modules(/*include_self=*/false)) {
-    if (distinct.insert(module.get()).second && module->children().empty()) ++info.leaf_layers;
-  }
-  info.layers = static_cast<int64_t>(distinct.size());
-  for (const auto& p : parameters()) {
-    info.parameters += p.numel();
-    if (p.requires_grad()) info.gradients += p.numel();
-  }
-
+  ModelInfo info = NetworkImpl::info(imgsz);
   // As Ultralytics (thop): count one image of the largest stride (at least 32), then scale to imgsz.
   const auto all_strides = strides();
   const int64_t side = std::max<int64_t>(32, static_cast<int64_t>(*std::max_element(all_strides.begin(),
@@ -207,67 +187,34 @@ void YoloModelImpl::fuse() {
   fused_ = true;
 }
 
-std::string format_info(YoloModelImpl& model, int64_t imgsz) {
-  const auto info = model.info(imgsz);
+std::string YoloModelImpl::display_name() const {
   // Named as Ultralytics names it: after the YAML file the model was built from.
-  const auto& spec = model.spec();
-  std::string name = std::filesystem::path(spec.yaml_file.empty() ? spec.source : spec.yaml_file).stem().string();
+  std::string name = std::filesystem::path(spec_.yaml_file.empty() ? spec_.source : spec_.yaml_file).stem().string();
   if (auto at = name.find("yolo"); at != std::string::npos) name.replace(at, 4, "YOLO");
-  if (name.empty()) name = "Model";
-  return fmt::format("{} summary{}: {} layers, {} parameters, {} gradients, {:.1f} GFLOPs", name,
-                     model.is_fused() ? " (fused)" : "",
-                     with_thousands(info.leaf_layers), with_thousands(info.parameters), with_thousands(info.gradients),
-                     info.gflops);
+  return name.empty() ? "Model" : name;
 }
 
-std::vector<std::pair<std::string, torch::Tensor>> state_dict(YoloModel& model) { return state_dict(*model); }
-
-std::vector<std::pair<std::string, torch::Tensor>> state_dict(const torch::nn::Module& module) {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  collect_state(module, "", out);
-  return out;
+Architecture YoloModelImpl::architecture() const {
+  Architecture a;
+  a.family = "yaml";
+  a.name = spec_.source;
+  a.yaml_text = spec_.yaml_text;
+  a.nc = spec_.nc;
+  return a;
 }
 
-void use_channels_last(torch::nn::Module& model) {
-  torch::NoGradGuard no_grad;
-  for (auto& p : model.parameters())
-    if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+std::shared_ptr<NetworkImpl> YoloModelImpl::rebuild(std::optional<int64_t> nc) const {
+  if (!nc || *nc == spec_.nc) return std::make_shared<YoloModelImpl>(spec_);
+  return std::make_shared<YoloModelImpl>(parse_model_spec(spec_.yaml_text, spec_.source, nc));
 }
 
-YoloModel fused_copy(YoloModel& model) {
-  YoloModel copy(model->spec());
-  const auto report = transfer_weights(copy, state_dict(model));
-  YOLO_CHECK(report.transferred == report.total, "fused_copy: {} of {} tensors copied", report.transferred,
-             report.total);
-  copy->eval();
-  copy->fuse();
-  return copy;
+void YoloModelImpl::set_dropout(double p) {
+  if (classify_) classify_->drop->options.p(p);
 }
 
-TransferReport transfer_weights(YoloModel& model, const std::vector<std::pair<std::string, torch::Tensor>>& state) {
-  return transfer_weights(*model, state);
-}
-
-TransferReport transfer_weights(torch::nn::Module& model,
-                                const std::vector<std::pair<std::string, torch::Tensor>>& state) {
-  std::unordered_map<std::string, const torch::Tensor*> by_name;
-  for (const auto& entry : state) by_name.emplace(entry.first, &entry.second);
-
-  TransferReport report;
-  torch::NoGradGuard no_grad;
-  for (auto& [name, target] : state_dict(model)) {
-    ++report.total;
-    auto found = by_name.find(name);
-    if (found == by_name.end()) {
-      report.missing.push_back(name);
-    } else if (found->second->sizes() != target.sizes()) {
-      report.mismatched.push_back(name);
-    } else {
-      target.copy_(found->second->to(target.device(), target.scalar_type()));
-      ++report.transferred;
-    }
-  }
-  return report;
+std::vector<std::string> YoloModelImpl::fixed_parameters() const {
+  if (detect_) return {".dfl"};
+  return {};
 }
 
 }  // namespace yolo::nn

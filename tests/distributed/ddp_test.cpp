@@ -668,4 +668,32 @@ TEST_CASE("yolo train device=cpu,cpu: the CLI launches rank 1, which exits after
   REQUIRE(cells.size() == 15);
   for (size_t group = 12; group < 15; ++group) CHECK(std::stod(cells[group]) == Approx(0.04));
 }
+
+TEST_CASE("yolo classify train device=cpu,cpu: DDP and scale_lr train a classifier as they train a detector", "[distributed][ddp]") {
+  const auto dir = fresh_dir("cli_classify");
+  std::vector<std::string> argv{YOLO_CLI_PATH,         "classify",       "train",        "model=yolov8n-cls.yaml",
+                                "data=" + yolo::test::data_path("fcls"), "project=" + dir.string(), "name=run",
+                                "device=cpu,cpu",      "epochs=1",       "imgsz=32",     "batch=32",
+                                "workers=0",           "optimizer=SGD",  "lr0=0.02",     "warmup_epochs=0",
+                                "scale_lr=True",       "plots=False",    "ddp_timeout=60"};
+  const pid_t pid = spawn(argv, {}, dir / "log");
+  const int status = wait_for(pid, 300);
+  const auto log = slurp(dir / "log");
+  INFO(log);
+  REQUIRE(exited_ok(status));
+  CHECK(log.find("DDP: 2 ranks (gloo backend), 16 images per rank and batch") != std::string::npos);
+  size_t summaries = 0;
+  for (size_t at = log.find("top1 "); at != std::string::npos; at = log.find("top1 ", at + 1)) ++summaries;
+  CHECK(summaries == 1);
+  CHECK(fs::exists(dir / "run/weights/best.pt"));
+  std::ifstream csv(dir / "run/results.csv");
+  std::string header, row;
+  std::getline(csv, header), std::getline(csv, row);
+  CHECK(header == "epoch,time,train/loss,metrics/accuracy_top1,metrics/accuracy_top5,val/loss,lr/pg0,lr/pg1,lr/pg2");
+  std::vector<std::string> cells;
+  for (std::stringstream cut(row); cells.emplace_back(), std::getline(cut, cells.back(), ',');) {}
+  cells.pop_back();
+  REQUIRE(cells.size() == 9);
+  for (size_t group = 6; group < 9; ++group) CHECK(std::stod(cells[group]) == Approx(0.04));
+}
 #endif

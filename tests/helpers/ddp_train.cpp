@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
       files.close();
       if (e.rank == kill_rank && e.epoch == 0 && e.batch == kill_batch) std::raise(SIGKILL);
     });
-    auto results = yolo::engine::train_detector(model, args, callbacks);
+    auto results = yolo::engine::train(model, args, callbacks);
 
     torch::save(flat_parameters(), out + ".rank" + std::to_string(rank) + ".pt");
     torch::save(initial, out + ".rank" + std::to_string(rank) + ".initial.pt");

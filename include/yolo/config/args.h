@@ -176,6 +176,16 @@ class TrainArgs {
   YOLO_ARG(double, ddp_timeout) = 10800;
   /// The run folder, filled in by the trainer (Ultralytics writes it last in args.yaml).
   YOLO_ARG(std::string, save_dir);
+
+  // ---- our own extras: Azure ML "Train PyTorch Model" semantics (README: mapping) ----
+  /// What `patience` watches: "fitness" (Ultralytics) or "val_loss" (stop when it no longer falls).
+  YOLO_ARG(std::string, patience_metric) = "fitness";
+  /// Learning-rate decay over the epochs: "linear" (Ultralytics), "cosine" (as cos_lr=True) or "poly".
+  YOLO_ARG(std::string, lr_schedule) = "linear";
+  /// The exponent of lr_schedule=poly: lr0 x ((1 - epoch / epochs)^lr_power x (1 - lrf) + lrf).
+  YOLO_ARG(double, lr_power) = 0.9;
+  /// A log line (losses, lr) every print_freq training iterations; 0: the progress bar only.
+  YOLO_ARG(int, print_freq) = 0;
 };
 
 /// One vocabulary for every mode, as Ultralytics' one cfg.

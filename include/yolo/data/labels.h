@@ -2,6 +2,7 @@
 // Finding images, verifying their label files, and caching the verified result next to the labels.
 #include <array>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct ScanResult {
   ScanSummary summary;
 };
 
+/// Whether a file name has one of the image suffixes Ultralytics reads (.jpg, .png, .bmp, .tif, .webp, ...).
+bool is_image_file(const std::filesystem::path& path);
+
 /// Image files of folders (recursive), .txt lists (one path a line, relative to the list's folder)
 /// or single images, sorted. Throws naming a source that does not exist or holds no image.
 std::vector<std::string> find_image_files(const std::vector<std::string>& sources);
@@ -47,6 +51,11 @@ std::string label_path_for(const std::string& image_path);
 /// Verifies every image and its label file against `nc` classes, reusing `<labels folder>.yolocpp.cache`
 /// while the files (paths, sizes, modification times) are unchanged. Warnings go to the log.
 ScanResult scan_labels(const std::vector<std::string>& image_files, int64_t nc, int64_t workers = 0);
+
+/// Whether an image can be trained on: a readable, non-empty file, not a truncated JPEG, that decodes
+/// to at least 10 pixels a side. Returns "" and its decoded (h, w) when usable, else why not
+/// ("a.jpg: ignoring image: ...").
+std::string verify_image(const std::string& im_file, int64_t* height = nullptr, int64_t* width = nullptr);
 
 /// Verifies one image + label pair; `message` receives the reason when the image is rejected
 /// (returns false) or a note about dropped rows (returns true).

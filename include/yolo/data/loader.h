@@ -1,5 +1,5 @@
 #pragma once
-// Batches of a DetectionDataset, decoded and augmented ahead of the training loop by worker
+// Batches of a Dataset (detection or classification), decoded and augmented ahead of the training loop by worker
 // threads. Every random draw derives from (seed, epoch, position in the epoch), so the batches are
 // bitwise identical whatever the number of workers.
 #include <torch/torch.h>
@@ -20,14 +20,18 @@
 
 namespace yolo::data {
 
-class DetectionDataset;
+class Dataset;
 
 struct Batch {
   torch::Tensor images;   // uint8 [B, 3, H, W], RGB (BGR where the `bgr` augmentation fired), contiguous
-  torch::Tensor targets;  // float32 [N, 6]: batch index, class, cx, cy, w, h normalised by (W, H)
+  torch::Tensor targets;  // float32 [N, 6]: batch index, class, cx, cy, w, h normalised by (W, H); [0, 6] when none
+  torch::Tensor labels;   // int64 [B]: each image's class (classification datasets); undefined otherwise
   std::vector<std::string> paths;
   std::vector<std::array<int64_t, 2>> orig_shapes;  // (h, w) of the files
   std::vector<std::array<double, 4>> ratio_pad;     // gain h, gain w, pad w (left), pad h (top)
+
+  /// Objects in the batch: boxes for detection, images for classification (the progress line's Instances).
+  int64_t instances() const { return labels.defined() ? labels.size(0) : targets.size(0); }
 };
 
 /// Iterate with `while (auto batch = loader.next()) { ... }`; next() returns nullopt at the end of the
@@ -46,7 +50,7 @@ struct Batch {
 /// mosaic partners are not part of it, a small difference in which images get mixed.
 class DataLoader {
  public:
-  DataLoader(std::shared_ptr<DetectionDataset> dataset, LoaderOptions options);
+  DataLoader(std::shared_ptr<Dataset> dataset, LoaderOptions options);
   ~DataLoader();
   DataLoader(const DataLoader&) = delete;
   DataLoader& operator=(const DataLoader&) = delete;
@@ -62,7 +66,7 @@ class DataLoader {
   size_t samples_per_rank() const { return order_.size(); }
   /// This rank's dataset indices of the current epoch, in batch order.
   const std::vector<size_t>& epoch_indices() const { return order_; }
-  DetectionDataset& dataset() { return *dataset_; }
+  Dataset& dataset() { return *dataset_; }
   const LoaderOptions& options() const { return options_; }
 
  private:
@@ -77,7 +81,7 @@ class DataLoader {
   void stop_workers();
   void worker_loop();
 
-  std::shared_ptr<DetectionDataset> dataset_;
+  std::shared_ptr<Dataset> dataset_;
   LoaderOptions options_;
   int64_t epoch_ = 0;
   std::vector<size_t> order_;          // this rank's dataset indices

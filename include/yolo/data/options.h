@@ -14,6 +14,9 @@ struct AugmentOptions {
   double flipud = 0, fliplr = 0.5;  // flip probabilities
   double bgr = 0;                   // probability of keeping BGR channel order
   double mosaic = 1.0, mixup = 0;   // probabilities
+  // classification only: RandomResizedCrop takes (1 - scale, 1) of the area
+  double erasing = 0.4;                      // probability of random erasing
+  std::string auto_augment = "randaugment";  // randaugment, autoaugment, augmix or "" (then colour jitter by hsv_*)
 };
 
 struct DatasetOptions {

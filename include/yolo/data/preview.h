@@ -11,8 +11,9 @@ class DataLoader;
 
 struct Batch;
 
-/// Writes one batch as a JPEG grid at `path`, every box drawn with its class name (Ultralytics'
-/// train_batchN.jpg). A file that cannot be written is an error naming it.
+/// Writes one batch as a JPEG grid at `path`, every box drawn with its class name, or each image's
+/// class for a classification batch (Ultralytics' train_batchN.jpg). A file that cannot be written
+/// is an error naming it.
 void save_batch_image(const Batch& batch, const std::vector<std::string>& names, const std::string& path);
 
 /// Writes the next `n` batches of `loader` as JPEG grids (dir/train_batch{i}.jpg) with every box

@@ -8,7 +8,7 @@
 
 #include <torch/torch.h>
 
-#include "yolo/nn/model.h"
+#include "yolo/nn/network.h"
 
 namespace yolo::engine {
 
@@ -60,7 +60,7 @@ class GradScaler {
 /// autocast must agree (boxes within 0.5 px + 1% in fp16, 8x that in bf16, class scores within 0.05).
 /// The model is left in the
 /// train/eval mode it was in. `detail` receives the largest differences, for the warning.
-bool amp_outputs_agree(nn::YoloModel& model, const torch::Device& device, Precision precision, int64_t imgsz,
+bool amp_outputs_agree(nn::Network& model, const torch::Device& device, Precision precision, int64_t imgsz,
                        std::string* detail = nullptr);
 
 }  // namespace yolo::engine

@@ -3,12 +3,28 @@
 #include <array>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "yolo/engine/results.h"
 
 namespace yolo {
+
+using NamedValues = std::vector<std::pair<std::string, double>>;
+
+/// One completed epoch as results.csv and other loggers record it, with Ultralytics' column names.
+struct EpochRecord {
+  int epoch = 0;        ///< 1-based, as results.csv counts
+  double time = 0;      ///< seconds trained so far, time before a resume included
+  NamedValues train_loss;  ///< "train/box_loss", ... (detect) or "train/loss" (classify): the epoch's means
+  NamedValues metrics;     ///< results_dict without fitness; zeros when the epoch was not validated
+  NamedValues val_loss;    ///< "val/box_loss", ...; zeros when the epoch was not validated
+  NamedValues lr;          ///< "lr/pg0", "lr/pg1", "lr/pg2"
+  /// Every column after `epoch` and `time`, in results.csv's order.
+  NamedValues columns() const;
+};
 
 /// What a callback sees of the training run at the moment of its event.
 struct TrainEvent {
@@ -16,9 +32,11 @@ struct TrainEvent {
   int epoch = 0;           ///< 0-based epoch
   int epochs = 0;
   long batch = 0;          ///< batch index within the epoch (batch events)
-  std::array<double, 3> train_loss{0, 0, 0};  ///< mean box, cls, dfl loss of the epoch so far
-  std::array<double, 3> lr{0, 0, 0};          ///< learning rate of parameter groups 0..2
+  NamedValues train_loss;  ///< "train/box_loss", ...: the epoch's mean losses so far
+  std::array<double, 3> lr{0, 0, 0};  ///< learning rate of parameter groups 0..2
   ValResults metrics;      ///< valid from on_fit_epoch_end
+  /// The epoch's results.csv row, set at on_fit_epoch_end of a completed epoch (not one cut short).
+  std::optional<EpochRecord> record;
   double fitness = 0, best_fitness = 0;
   std::string save_dir;
   int rank = 0, world_size = 1;          ///< this process in a distributed run (callbacks run on every rank)

@@ -11,7 +11,7 @@
 
 #include "yolo/config/args.h"
 #include "yolo/engine/ema.h"
-#include "yolo/nn/model.h"
+#include "yolo/nn/network.h"
 
 namespace yolo::engine {
 
@@ -32,11 +32,11 @@ struct CheckpointFiles {
 };
 
 /// Writes model (fp32 training weights), EMA, optimizer state, RNG state, train args and progress.
-void save_train_checkpoint(const CheckpointFiles& files, nn::YoloModelImpl& model, ModelEma& ema,
+void save_train_checkpoint(const CheckpointFiles& files, nn::NetworkImpl& model, ModelEma& ema,
                            torch::optim::Optimizer& optimizer, const TrainState& state, const TrainArgs& args);
 
 /// Restores what save_train_checkpoint wrote into freshly built model, EMA and optimizer.
-TrainState load_train_checkpoint(const std::string& path, nn::YoloModelImpl& model, ModelEma& ema,
+TrainState load_train_checkpoint(const std::string& path, nn::NetworkImpl& model, ModelEma& ema,
                                  torch::optim::Optimizer& optimizer);
 
 /// Rewrites a training checkpoint as the final release form: EMA weights in fp16 as `model`, no EMA,
@@ -45,13 +45,14 @@ void strip_checkpoint(const std::string& path);
 
 /// A model rebuilt from a checkpoint, with what the checkpoint says about how it was trained.
 struct LoadedModel {
-  nn::YoloModel model{nullptr};
+  nn::Network model{nullptr};
   std::vector<std::string> names;                            ///< class names, "0".."nc-1" when absent
   std::vector<std::pair<std::string, std::string>> train_args;  ///< as stored, values as YAML scalars
 };
 
 /// Builds the architecture stored in a checkpoint (ours or Ultralytics') and loads its weights
-/// (the EMA when present, else the model), in fp32.
+/// (the EMA when present, else the model), in fp32. Ours record the model YAML (`yaml`, `yaml_file`)
+/// or, for torchvision networks, `architecture`: {family, name, options}.
 LoadedModel load_model_from_checkpoint(const std::string& path);
 
 }  // namespace yolo::engine

@@ -27,6 +27,8 @@ BuiltOptimizer build_optimizer(torch::nn::Module& model, const OptimizerOptions&
 
 /// Learning-rate factor of an epoch: linear from 1 to lrf, or a cosine ramp (cos_lr).
 double lr_factor(double epoch, int64_t epochs, double lrf, bool cosine);
+/// lr_schedule=poly: (1 - epoch / epochs)^power, from 1 down to lrf (power 1 is the linear schedule).
+double poly_lr_factor(double epoch, int64_t epochs, double lrf, double power);
 
 /// Reads and writes a group's learning rate and momentum whatever the optimizer type.
 double group_lr(torch::optim::OptimizerParamGroup& group);

@@ -1,12 +1,14 @@
 #pragma once
 // `predict` mode: sources (files, folders, globs, .txt lists, videos, in-memory images) through the
-// model with Ultralytics' letterbox and NMS, with optional annotated images, label files and crops.
+// model, prepared and read as its task does (detect: letterbox and NMS; classify: resize, centre
+// crop and class probabilities), with optional annotated images, label files and crops.
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "yolo/config/args.h"
 #include "yolo/engine/results.h"
-#include "yolo/nn/model.h"
+#include "yolo/nn/network.h"
 
 namespace cv {
 class Mat;
@@ -18,9 +20,13 @@ namespace yolo::engine {
 /// list of paths. A missing source is an error naming it.
 std::vector<std::string> expand_source(const std::string& source);
 
+struct PredictorOptions;
+struct Task;
+
 class Predictor {
  public:
-  Predictor(nn::YoloModel model, PredictArgs args, std::vector<std::string> names);
+  Predictor(nn::Network model, const PredictArgs& args, std::vector<std::string> names);
+  ~Predictor();
 
   /// Every image (and every vid_stride-th video frame) of `source`. An unreadable file yields a
   /// Prediction with `error` set, and the others still run.
@@ -34,8 +40,9 @@ class Predictor {
   std::vector<Prediction> infer(const std::vector<cv::Mat>& images, const std::vector<std::string>& paths);
   void save_outputs(const cv::Mat& image, const Prediction& prediction, const std::string& stem);
 
-  nn::YoloModel model_;
-  PredictArgs args_;
+  nn::Network model_;
+  const Task& task_;
+  std::unique_ptr<PredictorOptions> options_;
   std::vector<std::string> names_;
   torch::Device device_{torch::kCPU};
   std::string save_dir_;

@@ -1,24 +1,32 @@
 #pragma once
-// Detection validation: letterboxed rect batches through the model, NMS, matching at IoU 0.50:0.95,
-// the Ultralytics table. Used by training every epoch (on the EMA weights) and by `val` mode.
+// Validation of each task: detection (letterboxed rect batches, NMS, matching at IoU 0.50:0.95, the
+// Ultralytics table) and classification (top-1 / top-5 accuracy, the `classes top1_acc top5_acc`
+// table). Used by training every epoch (on the EMA weights) and by `val` mode.
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "yolo/config/args.h"
 #include "yolo/engine/results.h"
-#include "yolo/nn/model.h"
+#include "yolo/nn/network.h"
 
 namespace yolo::data {
 class DataLoader;
-}
-namespace yolo::loss {
-class DetectionLoss;
-}
+struct Batch;
+}  // namespace yolo::data
 
 namespace yolo::engine {
 
 class ProcessGroup;
+
+/// A task's training loss of one batch.
+struct LossValue {
+  torch::Tensor total;  ///< what backward() takes, scaled as Ultralytics scales it
+  torch::Tensor items;  ///< [number of loss columns] detached float32: the logged values
+};
+/// The loss of a batch from the network's raw outputs (forward_raw), computed in float32.
+using LossFn = std::function<LossValue(const std::vector<torch::Tensor>& raw, const data::Batch& batch)>;
 
 struct ValidatorOptions {
   double conf = 0.001, iou = 0.7;
@@ -26,7 +34,7 @@ struct ValidatorOptions {
   bool agnostic_nms = false;
   bool single_cls = false;
   bool half = false;
-  bool verbose = true;  ///< print one row per class after the `all` row
+  bool verbose = true;  ///< print one row per class after the `all` row (detection)
   std::vector<std::string> names;
   /// save_json: where the predictions go as COCO JSON (Ultralytics' predictions.json); empty: nowhere.
   std::string json_path;
@@ -44,7 +52,7 @@ class DetectionValidator {
   /// With `group`, the loader holds this rank's shard (make_val_loader's rank/world_size): every rank
   /// computes its images, their statistics are gathered, and every rank returns the metrics of the
   /// whole split. Only rank 0 prints the table.
-  ValResults run(nn::YoloModel& model, const torch::Device& device, const loss::DetectionLoss* loss = nullptr,
+  ValResults run(nn::Network& model, const torch::Device& device, const LossFn* loss = nullptr,
                  ProcessGroup* group = nullptr);
 
  private:
@@ -52,11 +60,26 @@ class DetectionValidator {
   ValidatorOptions options_;
 };
 
-/// `val` mode: the split `args.split()` of `args.data()` through `model`, printing the table.
-ValResults validate_detector(nn::YoloModel model, const ValArgs& args);
+class ClassificationValidator {
+ public:
+  ClassificationValidator(std::shared_ptr<data::DataLoader> loader, ValidatorOptions options);
+  /// Top-1 / top-5 accuracy of `model` over the split (ties ranked as torch.argsort), as Ultralytics'
+  /// ClassifyMetrics; with `loss`, the val loss (the mean over batches of each batch's mean
+  /// cross-entropy, as Ultralytics' validator sums it). `group` as for DetectionValidator.
+  ValResults run(nn::Network& model, const torch::Device& device, const LossFn* loss = nullptr,
+                 ProcessGroup* group = nullptr);
 
-/// The validation loader for a split, as training and `val` build it (rect batches, letterbox, pad 0.5);
-/// with world_size > 1, rank `rank`'s share of whole batches.
+ private:
+  std::shared_ptr<data::DataLoader> loader_;
+  ValidatorOptions options_;
+};
+
+/// `val` mode: the split `args.split()` of `args.data()` through `model` for the model's task,
+/// printing the table.
+ValResults validate(nn::Network model, const ValArgs& args);
+
+/// The detection validation loader for a split, as training and `val` build it (rect batches,
+/// letterbox, pad 0.5); with world_size > 1, rank `rank`'s share of whole batches.
 std::shared_ptr<data::DataLoader> make_val_loader(const std::vector<std::string>& sources,
                                                   const std::vector<std::string>& names, const TrainArgs& args,
                                                   int64_t batch_size, int64_t stride, bool pin_memory,

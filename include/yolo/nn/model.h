@@ -9,43 +9,44 @@
 #include <torch/torch.h>
 
 #include "yolo/nn/modules.h"
+#include "yolo/nn/network.h"
 #include "yolo/nn/spec.h"
 
 namespace yolo::nn {
 
-/// Size figures as Ultralytics' model summary prints them.
-struct ModelInfo {
-  int64_t layers = 0;      ///< distinct modules, root included (PyTorch's len(list(model.modules())))
-  int64_t leaf_layers = 0;  ///< distinct modules without children: the "layers" Ultralytics' summary prints
-  int64_t parameters = 0;  ///< elements of all parameters
-  int64_t gradients = 0;   ///< elements of the parameters that require grad (all but the DFL conv)
-  double gflops = 0;       ///< 2 x multiply-adds of one image at imgsz, in 1e9 (thop's rules)
-};
-
-class YoloModelImpl : public torch::nn::Module {
+class YoloModelImpl : public NetworkImpl {
  public:
   /// Builds every layer of `spec`, initialises weights as Ultralytics does and, for detection,
   /// measures the strides with a forward pass and sets the head's bias prior. Starts in train mode.
   explicit YoloModelImpl(ModelSpec spec);
 
   /// Head outputs: the per-level raw maps for detect, {logits} for classify.
-  std::vector<torch::Tensor> forward_raw(torch::Tensor x);
+  std::vector<torch::Tensor> forward_raw(torch::Tensor x) override;
   /// Inference output: decoded [B, 4 + nc, A] for detect, class probabilities [B, nc] for classify.
-  torch::Tensor forward(torch::Tensor x);
+  torch::Tensor forward(torch::Tensor x) override;
+  torch::Tensor decode(const std::vector<torch::Tensor>& raw) override;
 
   const ModelSpec& spec() const { return spec_; }
-  const std::string& task() const { return spec_.task; }
-  int64_t nc() const { return spec_.nc; }
+  const std::string& task() const override { return spec_.task; }
+  int64_t nc() const override { return spec_.nc; }
   /// Detection strides per level ({8, 16, 32} for YOLOv8 and YOLO11); {1} for classify, as Ultralytics.
-  std::vector<double> strides() const;
+  std::vector<double> strides() const override;
   /// The detection head; throws yolo::Error for a classification model.
   Detect detect_head();
   /// Layers, parameters, gradients and GFLOPs at `imgsz` (Ultralytics' model_info).
-  ModelInfo info(int64_t imgsz = 640);
+  ModelInfo info(int64_t imgsz = 640) override;
+  /// "YOLOv8n" from the YAML's name.
+  std::string display_name() const override;
+  Architecture architecture() const override;
+  std::shared_ptr<NetworkImpl> rebuild(std::optional<int64_t> nc = std::nullopt) const override;
   /// Folds every Conv's batch norm into its convolution for inference, as Ultralytics' fuse();
   /// parameter names then follow Ultralytics' fused models (`conv.bias`, no `bn`). Not for training.
-  void fuse();
-  bool is_fused() const { return fused_; }
+  void fuse() override;
+  bool is_fused() const override { return fused_; }
+  /// The Classify head's dropout probability (no effect on detection models).
+  void set_dropout(double p) override;
+  /// The DFL projection of a detection head is fixed, as Ultralytics' always-frozen `.dfl`.
+  std::vector<std::string> fixed_parameters() const override;
 
  private:
   struct Layer {
@@ -64,37 +65,5 @@ class YoloModelImpl : public torch::nn::Module {
   bool fused_ = false;
 };
 TORCH_MODULE(YoloModel);
-
-/// "YOLOv8n summary: 129 layers, 3,157,200 parameters, 3,157,184 gradients, 8.9 GFLOPs", as
-/// Ultralytics 8.3.166 prints it (layers: ModelInfo::leaf_layers).
-std::string format_info(YoloModelImpl& model, int64_t imgsz = 640);
-
-/// Outcome of transfer_weights: how many of the model's tensors were filled, and which were not.
-struct TransferReport {
-  int64_t transferred = 0;
-  int64_t total = 0;                    ///< the model's parameters and buffers
-  std::vector<std::string> missing;     ///< model tensors absent from the state
-  std::vector<std::string> mismatched;  ///< present, but with another shape
-};
-
-/// Copies every state tensor whose name and shape match into the model (converted to the model
-/// tensor's dtype and device), as Ultralytics' intersect_dicts + load_state_dict(strict=False).
-TransferReport transfer_weights(YoloModel& model, const std::vector<std::pair<std::string, torch::Tensor>>& state);
-/// The same for any module (torchvision classifiers...), with its state_dict() names.
-TransferReport transfer_weights(torch::nn::Module& model,
-                                const std::vector<std::pair<std::string, torch::Tensor>>& state);
-
-/// Stores the 4-D weights channels-last (NHWC). With NHWC inputs, oneDNN and cuDNN convolve
-/// without reordering every activation: +25% training images/s on a 2-core CPU here.
-void use_channels_last(torch::nn::Module& model);
-
-/// An inference copy: same weights, eval mode, batch norms folded into the convolutions (as
-/// Ultralytics' predict and standalone val run). The original model is left as it is.
-YoloModel fused_copy(YoloModel& model);
-
-/// Parameters and buffers with Ultralytics' names, in PyTorch's state_dict order.
-std::vector<std::pair<std::string, torch::Tensor>> state_dict(YoloModel& model);
-/// Parameters and buffers of any module, named and ordered as PyTorch's Module.state_dict().
-std::vector<std::pair<std::string, torch::Tensor>> state_dict(const torch::nn::Module& module);
 
 }  // namespace yolo::nn

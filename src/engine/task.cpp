@@ -1,0 +1,33 @@
+#include "engine/task.h"
+
+#include "yolo/data/loader.h"
+#include "yolo/utils/error.h"
+
+namespace yolo::engine {
+
+data::LoaderOptions loader_options(const DataOptions& options, const LoaderRequest& request, bool shuffle) {
+  data::LoaderOptions lo;
+  lo.batch_size = request.batch_size;
+  lo.workers = options.workers;
+  lo.shuffle = shuffle;
+  lo.seed = options.seed;
+  lo.pin_memory = request.pin_memory;
+  lo.rank = request.rank, lo.world_size = request.world_size;
+  lo.shard_batches = !request.train;
+  return lo;
+}
+
+torch::Tensor model_input(const data::Batch& batch, const torch::Device& device) {
+  return batch.images.to(device, /*non_blocking=*/true)
+      .to(torch::kFloat32)
+      .div_(255)
+      .contiguous(torch::MemoryFormat::ChannelsLast);
+}
+
+const Task& task_named(const std::string& name) {
+  for (const Task* task : {&detect_task(), &classify_task()})
+    if (task->name == name) return *task;
+  YOLO_FAIL("task={} is not one yolocpp runs: detect or classify", name);
+}
+
+}  // namespace yolo::engine

@@ -1,0 +1,12 @@
+#pragma once
+// The classification training loss, as Ultralytics 8.3.166's v8ClassificationLoss: cross-entropy of
+// the logits against the labels, the mean over the batch. (8.3 dropped label smoothing: its
+// `label_smoothing` key is a deprecated, ignored argument.)
+#include <torch/torch.h>
+
+namespace yolo::loss {
+
+/// logits [B, nc] (any floating dtype; computed in float32), labels [B] class indices -> the scalar loss.
+torch::Tensor classification_loss(const torch::Tensor& logits, const torch::Tensor& labels);
+
+}  // namespace yolo::loss
