@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "engine/running_losses.h"
 #include "yolo/data/augment.h"
 #include "yolo/data/dataset.h"
 #include "yolo/data/dataset_yaml.h"
@@ -163,6 +164,7 @@ class Trainer {
   std::unique_ptr<loss::DetectionLoss> loss_;
   BuiltOptimizer optimizer_;
   std::unique_ptr<ModelEma> ema_;
+  std::vector<torch::Tensor> trained_;  // the parameters the optimizer steps, collected at the first step
   std::vector<std::string> frozen_;
   Precision precision_ = Precision::fp32;
   GradScaler scaler_{false};
@@ -494,13 +496,14 @@ torch::Tensor Trainer::rescale_for_multi_scale(const torch::Tensor& images, int6
 }
 
 void Trainer::optimizer_step() {
-  std::vector<torch::Tensor> params;
-  for (auto& p : model_->parameters())
-    if (p.requires_grad()) params.push_back(p);
+  if (trained_.empty()) {
+    for (auto& p : model_->parameters())
+      if (p.requires_grad()) trained_.push_back(p);
+  }
   // fp16: the gradients carry the loss scale; a step whose gradients overflowed is skipped (the EMA still
   // updates, as Ultralytics'), and the scale adapts.
-  const bool finite = scaler_.unscale(params);
-  torch::nn::utils::clip_grad_norm_(params, 10.0);
+  const bool finite = scaler_.unscale(trained_);
+  clip_grad_norm(trained_, 10.0);
   if (finite) optimizer_.optimizer->step();
   scaler_.update(!finite);
   optimizer_.optimizer->zero_grad();
@@ -522,8 +525,22 @@ void Trainer::train_epoch(int64_t epoch) {
   if (group_) log_debug("rank {}: {} batches of {} images", group_->rank(), nb_, rank_batch_);
   epoch_loss_ = {0, 0, 0};
   const auto epoch_start = Clock::now();
+  // Nothing in a step waits for the device: the losses accumulate there, read for the progress line at most
+  // twice a second and after the last batch; images are copied one batch ahead.
+  RunningLosses running(3, device_.primary);
+  std::vector<std::string> first_files;  // of each batch, to name the one whose loss turned out non-finite
+  auto read_losses = [&] {
+    const auto reading = running.read();
+    YOLO_CHECK(reading.first_non_finite < 0,
+               "non-finite training loss at epoch {} batch {}: lower lr0 (now {}) or check the labels of this batch "
+               "({}...); the last good weights are in {}",
+               epoch + 1, reading.first_non_finite, args_.lr0(),
+               first_files.at(static_cast<size_t>(reading.first_non_finite)), (weights_dir_ / "last.pt").string());
+    std::copy(reading.means.begin(), reading.means.end(), epoch_loss_.begin());
+  };
+  data::DevicePrefetcher batches(*train_loader_, device_.primary);
   int64_t i = 0;
-  while (auto batch = train_loader_->next()) {
+  while (auto batch = batches.next()) {
     const int64_t ni = i + nb_ * epoch;
     if (ni <= nw_) {  // warmup: bias lr falls from warmup_bias_lr, the others rise from 0; momentum ramps up
       accumulate_ = std::max<int64_t>(
@@ -535,32 +552,25 @@ void Trainer::train_epoch(int64_t epoch) {
       }
     }
     sync_buffers();
-    auto images = batch->images.to(device_.primary, /*non_blocking=*/true)
-                      .to(torch::kFloat32)
-                      .div_(255)
-                      .contiguous(torch::MemoryFormat::ChannelsLast);
+    const auto& host = batch->batch;
+    first_files.push_back(host.paths.empty() ? "" : host.paths.front());
+    // Normalised on the device, in one conversion to channels-last float and one division.
+    auto images = batch->images.to(torch::kFloat32, false, false, torch::MemoryFormat::ChannelsLast).div_(255);
     if (args_.multi_scale()) images = rescale_for_multi_scale(images, ni);
     if (args_.plots() && main_rank() && ni < 3)  // as Ultralytics: the first three batches, as trained on
-      data::save_batch_image(*batch, data_.names, (save_dir_ / fmt::format("train_batch{}.jpg", ni)).string());
-    auto targets = batch->targets.to(device_.primary);
+      data::save_batch_image(host, data_.names, (save_dir_ / fmt::format("train_batch{}.jpg", ni)).string());
     std::vector<torch::Tensor> feats;
     {
       AutocastGuard autocast(device_.primary, precision_);
       feats = model_->forward_raw(images);
     }
-    auto result = (*loss_)(feats, targets);  // in fp32 whatever the forward's precision
-    YOLO_CHECK(torch::isfinite(result.total).item<bool>(),
-               "non-finite training loss at epoch {} batch {}: lower lr0 (now {}) or check the labels of this batch "
-               "({}...); the last good weights are in {}",
-               epoch + 1, i, args_.lr0(), batch->paths.empty() ? "" : batch->paths.front(),
-               (weights_dir_ / "last.pt").string());
+    auto result = (*loss_)(feats, host.targets);  // in fp32 whatever the forward's precision; host targets
+    running.add(i, result.items, result.total);
     // Ultralytics scales a rank's loss by world_size; with the reducer's average over ranks, the step is
     // the sum of every rank's (batch-size-scaled) loss gradient, as one process accumulating the ranks'
     // batches would take.
     scaler_.scale(group_ ? result.total * static_cast<double>(group_->world_size()) : result.total).backward();
     if (reducer_) reducer_->finish();
-    auto items = result.items.to(torch::kCPU);
-    for (int k = 0; k < 3; ++k) epoch_loss_[k] = (epoch_loss_[k] * i + items[k].item<double>()) / (i + 1);
 
     if (ni - last_opt_step_ >= accumulate_) {
       optimizer_step();
@@ -568,14 +578,15 @@ void Trainer::train_epoch(int64_t epoch) {
       if (args_.time() > 0 && seconds_since(train_start_) + time_offset_ > args_.time() * 3600) stop_ = true;
     }
     ++i;
+    if (running.due(i == nb_)) read_losses();
     log_progress(progress_line(epoch, epochs_, memory_reserved_gb(device_.primary), epoch_loss_,
-                               batch->targets.size(0), images.size(-1), i, nb_, seconds_since(epoch_start)),
+                               host.targets.size(0), images.size(-1), i, nb_, seconds_since(epoch_start)),
                  i == nb_);
     TrainEvent event;
     event.epoch = static_cast<int>(epoch), event.epochs = static_cast<int>(epochs_), event.batch = i - 1;
     event.train_loss = epoch_loss_;
     event.rank = group_ ? group_->rank() : 0, event.world_size = group_ ? group_->world_size() : 1;
-    event.batch_files = batch->paths;
+    event.batch_files = host.paths;
     event.save_dir = save_dir_.string();
     callbacks_.run("on_train_batch_end", event);
     if (event.stop) stop_ = interrupted_ = true;  // e.g. Ctrl-C seen by the Python binding
@@ -585,6 +596,7 @@ void Trainer::train_epoch(int64_t epoch) {
     }
     if (stop_) break;
   }
+  if (running.due(true)) read_losses();  // stopped before the last batch
 }
 
 ValResults Trainer::validate() {

@@ -123,7 +123,7 @@ ValResults DetectionValidator::run(nn::YoloModel& model, const torch::Device& de
     auto prediction = model->detect_head()->decode(raw);
     synchronize(device);
     auto t2 = Clock::now();
-    if (loss) loss_sum += (*loss)(raw, batch->targets.to(device)).items.to(torch::kCPU);
+    if (loss) loss_sum += (*loss)(raw, batch->targets).items.to(torch::kCPU);  // host targets: no blocking copy
     auto t3 = Clock::now();
     auto detections = metrics::non_max_suppression(prediction.to(torch::kFloat32), nms);
     auto t4 = Clock::now();

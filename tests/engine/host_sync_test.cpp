@@ -1,6 +1,13 @@
 // The training step never makes the host wait for the device: counted on the CPU by the calls that would
 // (tests/helpers/sync_counter.h), for the optimizer, EMA and clipping, and for a whole training epoch.
+#include <unistd.h>
+
 #include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <yolo/yolo.h>
 
 #include "catch.h"
 #include "helpers/sync_counter.h"
@@ -53,4 +60,42 @@ TEST_CASE("optimizer steps, gradient clipping and the EMA update never wait for 
     INFO(name << ": " << syncs.describe());
     CHECK(syncs.total() == 0);
   }
+}
+
+TEST_CASE("a training epoch waits for the device only to read its running losses", "[engine][sync][train]") {
+  // Counted on the training thread from the epoch's start to its end (the loader's workers run beside it):
+  // batches, forward, loss, backward, optimizer, EMA, progress. The reads are the sanctioned ones, one
+  // synchronisation each; there is at least the one after the last batch.
+  const auto project = std::filesystem::temp_directory_path() / ("yolo_host_sync_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(project);
+  std::optional<HostSyncCounter> syncs;
+  std::map<std::string, int64_t> unexpected;
+  int64_t reads = 0, syncs_in_reads = 0, batches = 0;
+  yolo::Model model("yolov8n.yaml");
+  model.add_callback("on_train_epoch_start", [&](yolo::TrainEvent&) { syncs.emplace(); });
+  model.add_callback("on_train_batch_end", [&](yolo::TrainEvent&) { ++batches; });
+  model.add_callback("on_train_epoch_end", [&](yolo::TrainEvent&) {
+    unexpected = syncs->unexpected(), reads = syncs->reads(), syncs_in_reads = syncs->syncs_in_reads();
+    syncs.reset();
+  });
+  model.train(yolo::TrainArgs()
+                  .data(yolo::test::data_path("fdet/data.yaml"))
+                  .epochs(1)
+                  .imgsz(64)
+                  .batch(4)
+                  .workers(2)
+                  .device("cpu")
+                  .val(false)
+                  .plots(false)
+                  .project(project.string())
+                  .name("train"));
+  std::filesystem::remove_all(project);
+  std::string offenders;
+  for (const auto& [name, count] : unexpected) offenders += name + " x" + std::to_string(count) + " ";
+  INFO("synchronising calls outside the reads: " << (offenders.empty() ? "none" : offenders));
+  CHECK(batches == 4);
+  CHECK(unexpected.empty());
+  CHECK(reads >= 1);
+  CHECK(reads <= batches);
+  CHECK(syncs_in_reads == reads);
 }

@@ -16,7 +16,9 @@ struct TrainEvent {
   int epoch = 0;           ///< 0-based epoch
   int epochs = 0;
   long batch = 0;          ///< batch index within the epoch (batch events)
-  std::array<double, 3> train_loss{0, 0, 0};  ///< mean box, cls, dfl loss of the epoch so far
+  /// Mean box, cls, dfl loss of the epoch so far, as last read from the device: the trainer reads it at most
+  /// twice a second (a read waits for the device) and after the epoch's last batch.
+  std::array<double, 3> train_loss{0, 0, 0};
   std::array<double, 3> lr{0, 0, 0};          ///< learning rate of parameter groups 0..2
   ValResults metrics;      ///< valid from on_fit_epoch_end
   double fitness = 0, best_fitness = 0;
