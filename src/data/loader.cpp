@@ -4,6 +4,10 @@
 #include <numeric>
 #include <opencv2/core.hpp>
 
+#include <c10/core/Event.h>
+#include <c10/core/StreamGuard.h>
+#include <c10/core/impl/VirtualGuardImpl.h>
+
 #include "yolo/data/dataset.h"
 #include "yolo/data/rng.h"
 #include "yolo/utils/error.h"
@@ -219,6 +223,49 @@ std::optional<Batch> DataLoader::next() {
     std::rethrow_exception(slot.error);
   }
   return std::move(slot.batch);
+}
+
+struct DevicePrefetcher::InFlight {
+  DeviceBatch batch;
+  std::optional<c10::Event> copied;  // recorded on the copy stream after the copy
+};
+
+DevicePrefetcher::DevicePrefetcher(DataLoader& loader, const torch::Device& device) : loader_(loader), device_(device) {
+  // Device-generic stream calls (c10): LibTorch's CPU build has no CUDA headers.
+  if (device.is_cuda()) copy_stream_ = c10::impl::VirtualGuardImpl(device.type()).getStreamFromGlobalPool(device);
+}
+
+DevicePrefetcher::~DevicePrefetcher() = default;
+
+std::unique_ptr<DevicePrefetcher::InFlight> DevicePrefetcher::fetch() {
+  auto batch = loader_.next();
+  if (!batch) return nullptr;
+  auto in_flight = std::make_unique<InFlight>();
+  if (copy_stream_) {
+    const c10::StreamGuard on_copy_stream(*copy_stream_);
+    in_flight->batch.images = batch->images.to(device_, /*non_blocking=*/true);
+    in_flight->copied.emplace(device_.type());
+    in_flight->copied->record(*copy_stream_);
+  } else {
+    in_flight->batch.images = batch->images.to(device_, /*non_blocking=*/true);
+  }
+  in_flight->batch.batch = std::move(*batch);
+  return in_flight;
+}
+
+std::optional<DeviceBatch> DevicePrefetcher::next() {
+  if (!started_) ahead_ = fetch(), started_ = true;
+  auto current = std::move(ahead_);
+  if (!current) return std::nullopt;  // the loader's epoch is over; it is not asked again
+  if (current->copied) {
+    // The training stream waits for the copy on the device, not the host; the caching allocator learns that
+    // the images, allocated on the copy stream, are used on the training stream.
+    const auto training_stream = c10::impl::VirtualGuardImpl(device_.type()).getStream(device_);
+    current->copied->block(training_stream);
+    current->batch.images.record_stream(training_stream);
+  }
+  ahead_ = fetch();
+  return std::move(current->batch);
 }
 
 }  // namespace yolo::data

@@ -32,7 +32,7 @@ std::shared_ptr<data::DataLoader> make_loader(const std::vector<std::string>& so
 LossFn make_loss(const nn::NetworkImpl& /*model*/, const RunOptions& /*options*/) {
   return [](const std::vector<torch::Tensor>& raw, const data::Batch& batch) {
     YOLO_CHECK(batch.labels.defined(), "classification loss needs labelled batches (a classification dataset)");
-    auto loss = loss::classification_loss(raw.front(), batch.labels);
+    auto loss = loss::classification_loss(raw.front(), batch.labels.to(raw.front().device(), /*non_blocking=*/true));
     return LossValue{loss, loss.detach().reshape({1})};
   };
 }

@@ -33,7 +33,7 @@ std::shared_ptr<data::DataLoader> make_loader(const std::vector<std::string>& so
 LossFn make_loss(const nn::NetworkImpl& model, const RunOptions& options) {
   auto loss = std::make_shared<loss::DetectionLoss>(model.nc(), model.strides(), options.detection_loss);
   return [loss](const std::vector<torch::Tensor>& raw, const data::Batch& batch) {
-    auto result = (*loss)(raw, batch.targets.to(raw.front().device()));
+    auto result = (*loss)(raw, batch.targets);  // host targets: the loss copies them without a blocking wait
     return LossValue{result.total, result.items};
   };
 }

@@ -1,5 +1,7 @@
 #include "yolo/engine/device.h"
 
+#include <ATen/record_function.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -163,6 +165,11 @@ double memory_reserved_gb(const torch::Device& device) {
 
 void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+torch::Tensor read_to_host(const torch::Tensor& tensor) {
+  RECORD_USER_SCOPE("yolo::host_read");
+  return tensor.to(torch::kCPU);
 }
 
 }  // namespace yolo::engine

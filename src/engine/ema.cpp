@@ -29,11 +29,21 @@ void ModelEma::update(const torch::nn::Module& model) {
   torch::NoGradGuard no_grad;
   ++updates_;
   const double d = decay_ * (1 - std::exp(-static_cast<double>(updates_) / tau_));
-  auto dst = state_tensors(*ema_), src = state_tensors(model);
-  for (size_t i = 0; i < dst.size(); ++i) {
-    if (!dst[i].is_floating_point()) continue;
-    dst[i].mul_(d).add_(src[i].detach(), 1 - d);
+  if (&model != source_) {  // collected once: walking the module tree by name costs host time every step
+    ema_floats_.clear(), source_floats_.clear();
+    auto dst = state_tensors(*ema_), src = state_tensors(model);
+    YOLO_CHECK(dst.size() == src.size(), "EMA copy has {} tensors, the model {}: not the same architecture",
+               dst.size(), src.size());
+    for (size_t i = 0; i < dst.size(); ++i) {
+      if (!dst[i].is_floating_point()) continue;  // e.g. batch norm's num_batches_tracked
+      ema_floats_.push_back(dst[i]);
+      source_floats_.push_back(src[i]);
+    }
+    source_ = &model;
   }
+  // ema = d * ema + (1 - d) * model, as two multi-tensor kernels rather than two per tensor.
+  at::_foreach_mul_(ema_floats_, d);
+  at::_foreach_add_(ema_floats_, source_floats_, 1 - d);
 }
 
 }  // namespace yolo::engine

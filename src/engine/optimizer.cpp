@@ -1,8 +1,11 @@
 #include "yolo/engine/optimizer.h"
 
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "yolo/utils/error.h"
+#include "yolo/utils/torch_compat.h"
 #include "yolo/utils/log.h"
 #include "yolo/utils/suggest.h"
 
@@ -41,6 +44,130 @@ Options& options_as(torch::optim::OptimizerParamGroup& group) {
   return static_cast<Options&>(group.options());
 }
 
+/// The parameters of a group that have a gradient, and those gradients.
+struct GradientList {
+  std::vector<torch::Tensor> params, grads;
+  explicit GradientList(torch::optim::OptimizerParamGroup& group) {
+    for (auto& p : group.params()) {
+      if (!p.grad().defined()) continue;
+      params.push_back(p);
+      grads.push_back(p.grad());
+    }
+  }
+};
+
+torch::Tensor loss_of(const torch::optim::Optimizer::LossClosure& closure) {
+  if (!closure) return {};
+  at::AutoGradMode enable_grad(true);
+  return closure();
+}
+
+// LibTorch's optimizers loop over the parameters, a few kernels each; these take the same steps with ATen's
+// multi-tensor (_foreach_) kernels, a few launches per parameter group on a GPU. The state stays LibTorch's
+// (SGDParamState, AdamParamState, ...), so checkpoints read and write it unchanged. The arithmetic is
+// LibTorch's, operation for operation: on the CPU the _foreach_ ops run those same per-tensor operations.
+
+/// SGD with momentum, dampening, Nesterov and L2 weight decay, as torch::optim::SGD.
+class ForeachSGD : public torch::optim::SGD {
+ public:
+  using SGD::SGD;
+
+  torch::Tensor step(LossClosure closure = nullptr) override {
+    torch::NoGradGuard no_grad;
+    auto loss = loss_of(closure);
+    for (auto& group : param_groups()) {
+      const auto& o = options_as<torch::optim::SGDOptions>(group);
+      GradientList list(group);
+      if (list.params.empty()) continue;
+      auto updates = o.weight_decay() != 0 ? at::_foreach_add(list.grads, list.params, o.weight_decay()) : list.grads;
+      if (o.momentum() != 0) {
+        std::vector<torch::Tensor> buffers, running, running_updates;
+        for (size_t i = 0; i < list.params.size(); ++i) {
+          const auto key = compat::optimizer_state_key(*this, list.params[i]);
+          auto found = state().find(key);
+          if (found == state().end()) {  // the first step starts the buffer at the update
+            auto fresh = std::make_unique<torch::optim::SGDParamState>();
+            fresh->momentum_buffer(torch::clone(updates[i]).detach());
+            buffers.push_back(fresh->momentum_buffer());
+            state()[key] = std::move(fresh);
+          } else {
+            buffers.push_back(static_cast<torch::optim::SGDParamState&>(*found->second).momentum_buffer());
+            running.push_back(buffers.back());
+            running_updates.push_back(updates[i]);
+          }
+        }
+        if (!running.empty()) {
+          at::_foreach_mul_(running, o.momentum());
+          at::_foreach_add_(running, running_updates, 1 - o.dampening());
+        }
+        updates = o.nesterov() ? at::_foreach_add(updates, buffers, o.momentum()) : buffers;
+      }
+      at::_foreach_add_(list.params, updates, -o.lr());
+    }
+    return loss;
+  }
+};
+
+/// Adam (L2 weight decay on the gradient) or AdamW (decoupled decay), as torch::optim::Adam / AdamW.
+template <typename Base, typename Options, typename State, bool kDecoupledDecay>
+class ForeachAdam : public Base {
+ public:
+  using Base::Base;
+  using typename Base::LossClosure;
+
+  torch::Tensor step(LossClosure closure = nullptr) override {
+    torch::NoGradGuard no_grad;
+    auto loss = loss_of(closure);
+    for (auto& group : this->param_groups()) {
+      const auto& o = options_as<Options>(group);
+      YOLO_CHECK(!o.amsgrad(), "amsgrad is not supported by yolocpp's optimizers");
+      GradientList list(group);
+      if (list.params.empty()) continue;
+      const auto [beta1, beta2] = o.betas();
+      std::vector<torch::Tensor> exp_avgs, exp_avg_sqs;
+      std::vector<at::Scalar> step_sizes, bias_correction2_roots;
+      for (const auto& p : list.params) {
+        const auto key = compat::optimizer_state_key(*this, p);
+        auto& slot = this->state()[key];
+        if (!slot) {
+          auto fresh = std::make_unique<State>();
+          fresh->step(0);
+          fresh->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+          fresh->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+          slot = std::move(fresh);
+        }
+        auto& s = static_cast<State&>(*slot);
+        s.step(s.step() + 1);
+        const double bias_correction1 = 1 - std::pow(beta1, s.step());
+        const double bias_correction2 = 1 - std::pow(beta2, s.step());
+        exp_avgs.push_back(s.exp_avg());
+        exp_avg_sqs.push_back(s.exp_avg_sq());
+        step_sizes.emplace_back(-(o.lr() / bias_correction1));
+        bias_correction2_roots.emplace_back(std::sqrt(bias_correction2));
+      }
+      auto grads = list.grads;
+      if (o.weight_decay() != 0) {
+        if (kDecoupledDecay)
+          at::_foreach_mul_(list.params, 1 - o.lr() * o.weight_decay());
+        else
+          grads = at::_foreach_add(grads, list.params, o.weight_decay());
+      }
+      at::_foreach_mul_(exp_avgs, beta1);
+      at::_foreach_add_(exp_avgs, grads, 1 - beta1);
+      at::_foreach_mul_(exp_avg_sqs, beta2);
+      at::_foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - beta2);
+      auto denominators = at::_foreach_sqrt(exp_avg_sqs);
+      at::_foreach_div_(denominators, at::ArrayRef<at::Scalar>(bias_correction2_roots));
+      at::_foreach_add_(denominators, o.eps());
+      at::_foreach_addcdiv_(list.params, exp_avgs, denominators, at::ArrayRef<at::Scalar>(step_sizes));
+    }
+    return loss;
+  }
+};
+
+using ForeachAdamL2 = ForeachAdam<torch::optim::Adam, torch::optim::AdamOptions, torch::optim::AdamParamState, false>;
+using ForeachAdamW = ForeachAdam<torch::optim::AdamW, torch::optim::AdamWOptions, torch::optim::AdamWParamState, true>;
+
 }  // namespace
 
 BuiltOptimizer build_optimizer(torch::nn::Module& model, const OptimizerOptions& options) {
@@ -77,12 +204,12 @@ BuiltOptimizer build_optimizer(torch::nn::Module& model, const OptimizerOptions&
     add_groups([&](double wd) {
       return std::make_unique<AdamOptions>(AdamOptions(lr).betas({momentum, 0.999}).weight_decay(wd));
     });
-    built.optimizer = std::make_unique<Adam>(std::move(param_groups), AdamOptions(lr));
+    built.optimizer = std::make_unique<ForeachAdamL2>(std::move(param_groups), AdamOptions(lr));
   } else if (name == "AdamW") {
     add_groups([&](double wd) {
       return std::make_unique<AdamWOptions>(AdamWOptions(lr).betas({momentum, 0.999}).weight_decay(wd));
     });
-    built.optimizer = std::make_unique<AdamW>(std::move(param_groups), AdamWOptions(lr));
+    built.optimizer = std::make_unique<ForeachAdamW>(std::move(param_groups), AdamWOptions(lr));
   } else if (name == "RMSProp") {
     add_groups([&](double wd) {
       return std::make_unique<RMSpropOptions>(RMSpropOptions(lr).momentum(momentum).weight_decay(wd));
@@ -93,7 +220,7 @@ BuiltOptimizer build_optimizer(torch::nn::Module& model, const OptimizerOptions&
     add_groups([&](double wd) {
       return std::make_unique<SGDOptions>(SGDOptions(lr).momentum(momentum).nesterov(true).weight_decay(wd));
     });
-    built.optimizer = std::make_unique<SGD>(std::move(param_groups), SGDOptions(lr));
+    built.optimizer = std::make_unique<ForeachSGD>(std::move(param_groups), SGDOptions(lr));
     built.uses_momentum_key = true;
   } else {
     const std::vector<std::string> known{"auto", "SGD", "Adam", "AdamW", "RMSProp"};
@@ -126,6 +253,18 @@ void set_group_momentum(torch::optim::OptimizerParamGroup& group, double momentu
     sgd->momentum(momentum);
   else if (auto* rms = dynamic_cast<torch::optim::RMSpropOptions*>(&group.options()))
     rms->momentum(momentum);
+}
+
+torch::Tensor clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads;
+  for (const auto& p : params)
+    if (p.grad().defined()) grads.push_back(p.grad());
+  if (grads.empty()) return {};
+  const auto norms = at::_foreach_norm(grads, 2);
+  const auto total = torch::stack(norms).norm(2);
+  compat::foreach_mul_(grads, (max_norm / (total + 1e-6)).clamp_max(1.0));
+  return total;
 }
 
 }  // namespace yolo::engine

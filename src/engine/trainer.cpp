@@ -13,6 +13,7 @@
 
 #include "engine/results_csv.h"
 #include "engine/run_options.h"
+#include "engine/running_losses.h"
 #include "engine/task.h"
 #include "yolo/data/dataset.h"
 #include "yolo/data/loader.h"
@@ -146,6 +147,7 @@ class Trainer {
   BuiltOptimizer optimizer_;
   nn::Network ema_model_{nullptr};
   std::unique_ptr<ModelEma> ema_;
+  std::vector<torch::Tensor> trained_;  // the parameters the optimizer steps, collected at the first step
   std::vector<std::string> frozen_;
   Precision precision_ = Precision::fp32;
   GradScaler scaler_{false};
@@ -463,13 +465,14 @@ void Trainer::setup_precision() {
 }
 
 void Trainer::optimizer_step() {
-  std::vector<torch::Tensor> params;
-  for (auto& p : model_->parameters())
-    if (p.requires_grad()) params.push_back(p);
+  if (trained_.empty()) {
+    for (auto& p : model_->parameters())
+      if (p.requires_grad()) trained_.push_back(p);
+  }
   // fp16: the gradients carry the loss scale; a step whose gradients overflowed is skipped (the EMA still
   // updates, as Ultralytics'), and the scale adapts.
-  const bool finite = scaler_.unscale(params);
-  torch::nn::utils::clip_grad_norm_(params, 10.0);
+  const bool finite = scaler_.unscale(trained_);
+  clip_grad_norm(trained_, 10.0);
   if (finite) optimizer_.optimizer->step();
   scaler_.update(!finite);
   optimizer_.optimizer->zero_grad();
@@ -491,8 +494,22 @@ void Trainer::train_epoch(int64_t epoch) {
   if (group_) log_debug("rank {}: {} batches of {} images", group_->rank(), nb_, rank_batch_);
   std::fill(epoch_loss_.begin(), epoch_loss_.end(), 0.0);
   const auto epoch_start = Clock::now();
+  // Nothing in a step waits for the device: the losses accumulate there, read for the progress line at most
+  // twice a second and after the last batch; images are copied one batch ahead.
+  RunningLosses running(static_cast<int64_t>(task_.loss_names.size()), device_.primary);
+  std::vector<std::string> first_files;  // of each batch, to name the one whose loss turned out non-finite
+  auto read_losses = [&] {
+    const auto reading = running.read();
+    YOLO_CHECK(reading.first_non_finite < 0,
+               "non-finite training loss at epoch {} batch {}: lower lr0 (now {}) or check the labels of this batch "
+               "({}...); the last good weights are in {}",
+               epoch + 1, reading.first_non_finite, opt_.lr0,
+               first_files.at(static_cast<size_t>(reading.first_non_finite)), (weights_dir_ / "last.pt").string());
+    std::copy(reading.means.begin(), reading.means.end(), epoch_loss_.begin());
+  };
+  data::DevicePrefetcher batches(*train_loader_, device_.primary);
   int64_t i = 0;
-  while (auto batch = train_loader_->next()) {
+  while (auto batch = batches.next()) {
     const int64_t ni = i + nb_ * epoch;
     if (ni <= nw_) {  // warmup: bias lr falls from warmup_bias_lr, the others rise from 0; momentum ramps up
       accumulate_ = std::max<int64_t>(1, std::llround(interp(ni, 0, nw_, 1, opt_.nbs / static_cast<double>(batch_size_))));
@@ -503,27 +520,24 @@ void Trainer::train_epoch(int64_t epoch) {
       }
     }
     sync_buffers();
-    auto images = task_.train_images(model_input(*batch, device_.primary), ni, opt_, stride_);
+    const auto& host = batch->batch;
+    first_files.push_back(host.paths.empty() ? "" : host.paths.front());
+    // Normalised on the device (one conversion to channels-last float, one division), then the task's resize.
+    auto images = task_.train_images(
+        batch->images.to(torch::kFloat32, false, false, torch::MemoryFormat::ChannelsLast).div_(255), ni, opt_, stride_);
     if (opt_.plots && main_rank() && ni < 3)  // as Ultralytics: the first three batches, as trained on
-      data::save_batch_image(*batch, data_.names, (save_dir_ / fmt::format("train_batch{}.jpg", ni)).string());
+      data::save_batch_image(host, data_.names, (save_dir_ / fmt::format("train_batch{}.jpg", ni)).string());
     std::vector<torch::Tensor> raw;
     {
       AutocastGuard autocast(device_.primary, precision_);
       raw = model_->forward_raw(images);
     }
-    auto result = loss_(raw, *batch);  // in fp32 whatever the forward's precision
-    YOLO_CHECK(torch::isfinite(result.total).item<bool>(),
-               "non-finite training loss at epoch {} batch {}: lower lr0 (now {}) or check the labels of this batch "
-               "({}...); the last good weights are in {}",
-               epoch + 1, i, opt_.lr0, batch->paths.empty() ? "" : batch->paths.front(),
-               (weights_dir_ / "last.pt").string());
+    auto result = loss_(raw, host);  // in fp32 whatever the forward's precision; host targets
+    running.add(i, result.items, result.total);
     // Ultralytics scales a rank's loss by world_size; with the reducer's average over ranks, the step is
     // the sum of every rank's loss gradient, as one process accumulating the ranks' batches would take.
     scaler_.scale(group_ ? result.total * static_cast<double>(group_->world_size()) : result.total).backward();
     if (reducer_) reducer_->finish();
-    auto items = result.items.to(torch::kCPU, torch::kFloat64);
-    for (size_t k = 0; k < epoch_loss_.size(); ++k)
-      epoch_loss_[k] = (epoch_loss_[k] * i + items[static_cast<int64_t>(k)].item<double>()) / (i + 1);
 
     if (ni - last_opt_step_ >= accumulate_) {
       optimizer_step();
@@ -531,10 +545,12 @@ void Trainer::train_epoch(int64_t epoch) {
       if (opt_.time > 0 && seconds_since(train_start_) + time_offset_ > opt_.time * 3600) stop_ = true;
     }
     ++i;
-    log_progress(progress_line(epoch, epochs_, memory_reserved_gb(device_.primary), epoch_loss_, batch->instances(),
+    const bool print_line = opt_.print_freq > 0 && (i % opt_.print_freq == 0 || i == nb_);
+    if (running.due(i == nb_ || print_line)) read_losses();  // a print_freq line shows this batch's figures
+    log_progress(progress_line(epoch, epochs_, memory_reserved_gb(device_.primary), epoch_loss_, host.instances(),
                                images.size(-1), i, nb_, seconds_since(epoch_start)),
                  i == nb_);
-    if (opt_.print_freq > 0 && (i % opt_.print_freq == 0 || i == nb_)) {
+    if (print_line) {
       std::string losses;
       for (size_t k = 0; k < epoch_loss_.size(); ++k) losses += fmt::format(" {} {:.4g}", task_.loss_names[k], epoch_loss_[k]);
       log_info("epoch {}/{} iteration {}/{}:{} lr {:.6g}", epoch + 1, epochs_, i, nb_, losses, group_lr(groups.front()));
@@ -543,7 +559,7 @@ void Trainer::train_epoch(int64_t epoch) {
     event.epoch = static_cast<int>(epoch), event.epochs = static_cast<int>(epochs_), event.batch = i - 1;
     event.train_loss = prefixed("train/", task_.loss_names, epoch_loss_);
     event.rank = group_ ? group_->rank() : 0, event.world_size = group_ ? group_->world_size() : 1;
-    event.batch_files = batch->paths;
+    event.batch_files = host.paths;
     event.save_dir = save_dir_.string();
     callbacks_.run("on_train_batch_end", event);
     if (event.stop) stop_ = interrupted_ = true;  // e.g. Ctrl-C seen by the Python binding
@@ -553,6 +569,7 @@ void Trainer::train_epoch(int64_t epoch) {
     }
     if (stop_) break;
   }
+  if (running.due(true)) read_losses();  // stopped before the last batch
 }
 
 ValResults Trainer::validate() {

@@ -1,6 +1,7 @@
 #include "yolo/loss/assigner.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "yolo/loss/iou.h"
 #include "yolo/utils/error.h"
@@ -25,6 +26,26 @@ torch::Tensor topk_candidates(const torch::Tensor& metric, const torch::Tensor& 
   topk_index.masked_fill_(gt_mask.logical_not().expand_as(topk_index), 0);
   auto counts = torch::zeros_like(metric).scatter_add_(-1, topk_index, torch::ones_like(topk_index, metric.options()));
   return counts.eq(1);
+}
+
+/// [B, M, A]: CIoU of every gt box with every prediction where `candidate`, 0 elsewhere. Computed densely,
+/// in fixed shapes: selecting the candidate pairs with a boolean mask would make the host wait for the
+/// device to count them. Boxes broadcast against predictions (per-box terms such as the aspect angle are
+/// computed once per box), a few boxes at a time so that crowded batches stay within a bounded workspace.
+torch::Tensor candidate_overlaps(const torch::Tensor& gt_bboxes, const torch::Tensor& pred_bboxes,
+                                 const torch::Tensor& candidate) {
+  constexpr int64_t kPairsPerChunk = int64_t{1} << 22;  // ~16 MB per float temporary
+  const auto batch = gt_bboxes.size(0), max_boxes = gt_bboxes.size(1), num_anchors = pred_bboxes.size(1);
+  const auto boxes_per_chunk = std::max<int64_t>(1, kPairsPerChunk / std::max<int64_t>(1, batch * num_anchors));
+  const auto predictions = pred_bboxes.unsqueeze(1);  // [B, 1, A, 4]
+  std::vector<torch::Tensor> chunks;
+  for (int64_t first = 0; first < max_boxes; first += boxes_per_chunk) {
+    const auto n = std::min(boxes_per_chunk, max_boxes - first);
+    const auto boxes = gt_bboxes.narrow(1, first, n).unsqueeze(2);  // [B, n, 1, 4]
+    chunks.push_back(bbox_iou(boxes, predictions, IouType::CIoU).squeeze(-1).clamp_min_(0));
+  }
+  auto overlaps = chunks.size() == 1 ? chunks.front() : torch::cat(chunks, 1);
+  return overlaps.masked_fill_(candidate.logical_not(), 0);
 }
 
 }  // namespace
@@ -62,11 +83,7 @@ Assignment TaskAlignedAssigner::operator()(const torch::Tensor& pred_scores, con
   const auto class_scores =
       pred_scores.transpose(1, 2).gather(1, labels.unsqueeze(-1).expand({batch, max_boxes, num_anchors}));
   const auto box_scores = torch::where(candidate, class_scores, torch::zeros_like(class_scores));
-  // The IoU is computed for candidate pairs alone: B*M*A pairs of boxes would not fit for crowded batches.
-  auto overlaps = torch::zeros({batch, max_boxes, num_anchors}, pred_bboxes.options());
-  const auto gt_pairs = gt_bboxes.unsqueeze(2).expand({batch, max_boxes, num_anchors, 4}).index({candidate});
-  const auto pred_pairs = pred_bboxes.unsqueeze(1).expand({batch, max_boxes, num_anchors, 4}).index({candidate});
-  overlaps.index_put_({candidate}, bbox_iou(gt_pairs, pred_pairs, IouType::CIoU).squeeze(-1).clamp_min(0));
+  const auto overlaps = candidate_overlaps(gt_bboxes, pred_bboxes, candidate);
   auto align_metric = box_scores.pow(options_.alpha) * overlaps.pow(options_.beta);
 
   const auto topk = topk_candidates(align_metric, real_box, options_.topk);

@@ -34,16 +34,20 @@ BboxLoss::Result BboxLoss::operator()(const torch::Tensor& pred_dist, const torc
                                       const torch::Tensor& fg_mask) const {
   YOLO_CHECK(pred_dist.size(-1) == 4 * reg_max_, "BboxLoss: pred_dist must end in 4*reg_max = {} logits, got {}",
              4 * reg_max_, pred_dist.size(-1));
-  // Each anchor counts as much as its (soft) classification target.
-  const auto weight = target_scores.sum(-1).index({fg_mask}).unsqueeze(-1);  // [n, 1]
+  // Every anchor is computed and the background masked out, rather than the foreground selected: a
+  // boolean-mask selection would make the host wait for the device to count it. Each foreground anchor
+  // counts as much as its (soft) classification target.
+  const auto background = fg_mask.logical_not().unsqueeze(-1);                        // [B, A, 1]
+  const auto weight = target_scores.sum(-1, /*keepdim=*/true).masked_fill(background, 0);  // [B, A, 1]
 
-  const auto iou = bbox_iou(pred_bboxes.index({fg_mask}), target_bboxes.index({fg_mask}), IouType::CIoU);
-  const auto box = ((1.0 - iou) * weight).sum() / target_scores_sum;
+  const auto iou = bbox_iou(pred_bboxes, target_bboxes, IouType::CIoU);  // [B, A, 1]
+  const auto box = ((1.0 - iou) * weight).masked_fill(background, 0).sum() / target_scores_sum;
 
+  const auto batch = pred_dist.size(0), num_anchors = pred_dist.size(1);
   const auto target_ltrb = boxes::bbox2dist(anchor_points, target_bboxes, static_cast<double>(reg_max_ - 1));
-  const auto dfl_per_anchor =
-      distribution_focal_loss(pred_dist.index({fg_mask}).view({-1, 4, reg_max_}), target_ltrb.index({fg_mask}));
-  const auto dfl = (dfl_per_anchor * weight).sum() / target_scores_sum;
+  const auto dfl_per_anchor = distribution_focal_loss(pred_dist.reshape({-1, 4, reg_max_}), target_ltrb.reshape({-1, 4}))
+                                  .view({batch, num_anchors, 1});
+  const auto dfl = (dfl_per_anchor * weight).masked_fill(background, 0).sum() / target_scores_sum;
   return {box, dfl};
 }
 

@@ -1,6 +1,8 @@
 #include "yolo/loss/detection_loss.h"
 
+#include <algorithm>
 #include <utility>
+#include <vector>
 
 #include <ATen/record_function.h>
 
@@ -14,38 +16,42 @@ namespace {
 /// [N, 6] (batch_idx, cls, cx, cy, w, h normalised) -> [B, M, 5] (cls, x1, y1, x2, y2 in pixels),
 /// M the largest box count of an image, shorter images zero-padded. Boxes keep their input order
 /// within an image, which decides ties in the assignment as in Ultralytics.
+///
+/// M decides a shape, so it has to be known on the host: the regrouping runs on the host, where the
+/// loader hands the targets, and one non-blocking copy takes the result to the device, which scales
+/// the boxes. Targets already on an accelerator are read back once (a synchronisation).
 torch::Tensor pad_targets_per_image(const torch::Tensor& targets, int64_t batch, int64_t nc, double image_w,
                                     double image_h, const torch::Device& device) {
   YOLO_CHECK(targets.dim() == 2 && targets.size(1) == 6,
              "DetectionLoss: targets must be [N, 6] (batch_idx, cls, cx, cy, w, h), got {}", c10::str(targets.sizes()));
-  const auto float_opts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
-  const auto n = targets.size(0);
-  if (n == 0) return torch::zeros({batch, 0, 5}, float_opts);
+  const auto host = (targets.is_cpu() ? targets : targets.cpu()).to(torch::kFloat32).contiguous();
+  const auto rows = host.accessor<float, 2>();
+  const auto n = host.size(0);
 
-  const auto t = targets.to(float_opts);
-  const auto image_index = t.select(1, 0).to(torch::kLong);
-  // One host round trip checks the indices, which would otherwise fail deep inside scatter or bincount.
-  const auto ranges = torch::stack({image_index.min().to(torch::kFloat32), image_index.max().to(torch::kFloat32),
-                                    t.select(1, 1).min(), t.select(1, 1).max()})
-                          .cpu();
-  const auto r = ranges.accessor<float, 1>();
-  YOLO_CHECK(r[0] >= 0 && r[1] < batch, "DetectionLoss: target batch indices must lie in [0, {}), got [{}, {}]", batch,
-             r[0], r[1]);
-  YOLO_CHECK(r[2] >= 0 && r[3] < nc, "DetectionLoss: target classes must lie in [0, {}), got [{}, {}]", nc, r[2], r[3]);
+  std::vector<int64_t> boxes_of_image(static_cast<size_t>(batch), 0);
+  for (int64_t i = 0; i < n; ++i) {
+    const float image = rows[i][0], cls = rows[i][1];  // NaN fails both checks
+    YOLO_CHECK(image >= 0 && image < batch, "DetectionLoss: target batch indices must lie in [0, {}), got {} (row {})",
+               batch, image, i);
+    YOLO_CHECK(cls >= 0 && cls < nc, "DetectionLoss: target classes must lie in [0, {}), got {} (row {})", nc, cls, i);
+    ++boxes_of_image[static_cast<size_t>(image)];
+  }
+  const int64_t max_boxes = n == 0 ? 0 : *std::max_element(boxes_of_image.begin(), boxes_of_image.end());
 
-  const auto counts = torch::bincount(image_index, /*weights=*/{}, batch);
-  const auto max_boxes = counts.max().item<int64_t>();
-  // Slot of each box within its image: its rank after a stable sort by image.
-  const auto order = std::get<1>(image_index.sort(/*stable=*/true, /*dim=*/0, /*descending=*/false));
-  const auto sorted_image = image_index.index_select(0, order);
-  const auto first_slot = counts.cumsum(0) - counts;
-  const auto slot = torch::arange(n, sorted_image.options()) - first_slot.index_select(0, sorted_image);
-
-  auto padded = torch::zeros({batch, max_boxes, 5}, float_opts);
-  padded.index_put_({sorted_image, slot}, t.index_select(0, order).narrow(1, 1, 5));
-  const auto scale = torch::tensor({image_w, image_h, image_w, image_h}, float_opts);
-  const auto xyxy = boxes::xywh2xyxy(padded.narrow(-1, 1, 4) * scale);
-  return torch::cat({padded.narrow(-1, 0, 1), xyxy}, -1);
+  // (cls, cx, cy, w, h) in pixels, in page-locked memory when the copy goes to a GPU so that it is asynchronous.
+  auto padded = torch::zeros({batch, max_boxes, 5}, torch::TensorOptions(torch::kFloat32).pinned_memory(device.is_cuda()));
+  auto slots = padded.accessor<float, 3>();
+  const auto width = static_cast<float>(image_w), height = static_cast<float>(image_h);
+  std::fill(boxes_of_image.begin(), boxes_of_image.end(), 0);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto image = static_cast<int64_t>(rows[i][0]);
+    auto slot = slots[image][boxes_of_image[static_cast<size_t>(image)]++];
+    slot[0] = rows[i][1];
+    slot[1] = rows[i][2] * width, slot[2] = rows[i][3] * height;
+    slot[3] = rows[i][4] * width, slot[4] = rows[i][5] * height;
+  }
+  const auto on_device = padded.to(device, /*non_blocking=*/true);
+  return torch::cat({on_device.narrow(-1, 0, 1), boxes::xywh2xyxy(on_device.narrow(-1, 1, 4))}, -1);
 }
 
 /// Expected distance per side (softmax over the bins, dotted with the bin values) -> xyxy boxes in grid units.
@@ -112,8 +118,9 @@ DetectionLoss::Result DetectionLoss::operator()(const std::vector<torch::Tensor>
   const auto cls = torch::binary_cross_entropy_with_logits(pred_logits, assigned.scores, /*weight=*/{},
                                                            /*pos_weight=*/{}, at::Reduction::Sum) /
                    target_scores_sum;
+  // Without boxes in the batch the box terms are zero, as Ultralytics'; the shape says so on the host.
   auto box = torch::zeros({}, pred.options()), dfl = torch::zeros({}, pred.options());
-  if (assigned.fg_mask.any().item<bool>()) {
+  if (gt.size(1) > 0) {
     const auto terms = bbox_loss_(pred_dist, pred_bboxes, anchor_points, assigned.bboxes / anchor_strides,
                                   assigned.scores, target_scores_sum, assigned.fg_mask);
     box = terms.box, dfl = terms.dfl;

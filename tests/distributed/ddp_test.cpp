@@ -1,7 +1,10 @@
 // Distributed data-parallel training on CPU (Gloo): the collectives and the gradient reducer in one
 // process (threads as ranks), then whole training runs of the ddp_train helper as separate processes:
-// the built-in launcher (device=cpu,cpu), torchrun-style environment variables, and a rank that dies.
+// the built-in launcher (device=cpu,cpu), torchrun-style environment variables, a rank that dies, and two
+// hosts (network namespaces joined by a veth pair) with two processes each.
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -93,8 +96,10 @@ class ScopedEnv {
   std::map<std::string, std::optional<std::string>> saved_;
 };
 
-/// Starts `argv` with this environment minus the rank variables plus `extra`, output to `log`.
-pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& extra, const fs::path& log) {
+/// Starts `argv` with this environment minus the rank variables plus `extra`, output to `log`; inside the
+/// network namespace `netns` (as `ip netns exec` does) when one is named.
+pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& extra, const fs::path& log,
+            const std::string& netns = "") {
   std::vector<std::string> env;
   for (char** e = environ; e && *e; ++e) {
     const std::string entry = *e;
@@ -120,6 +125,13 @@ pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>
   if (pid == 0) {
     FILE* out = std::freopen(log_path.c_str(), "w", stdout);
     if (out) ::dup2(::fileno(stdout), 2);
+    if (!netns.empty()) {
+      const int fd = ::open(("/var/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) {
+        std::perror("setns");
+        ::_exit(126);
+      }
+    }
     ::execve(a[0], a.data(), e.data());
     ::_exit(127);
   }
@@ -212,6 +224,30 @@ const LauncherRun& launcher_run() {
     return r;
   }();
   return run;
+}
+
+/// One process training on the 16 fdet training images taken in `order` (file names that sort so), with
+/// `args` (their data= is replaced): the reference a distributed run must equal. Its results are dir/out.*.
+void single_process_run(const fs::path& dir, const std::vector<int>& order, std::vector<std::string> args) {
+  const fs::path fdet = yolo::test::data_path("fdet");
+  std::vector<fs::path> images;
+  for (const auto& e : fs::directory_iterator(fdet / "images/train")) images.push_back(e.path());
+  std::sort(images.begin(), images.end());
+  REQUIRE(images.size() == 16);
+  REQUIRE(order.size() == 16);
+  fs::create_directories(dir / "images/train");
+  fs::create_directories(dir / "labels/train");
+  for (size_t k = 0; k < order.size(); ++k) {
+    const auto& image = images[static_cast<size_t>(order[k])];
+    const auto stem = fmt::format("{:02d}", k);
+    fs::create_symlink(image, dir / "images/train" / (stem + image.extension().string()));
+    fs::create_symlink(fdet / "labels/train" / (image.stem().string() + ".txt"), dir / "labels/train" / (stem + ".txt"));
+  }
+  args.front() = "data=" + write_yaml(dir, dir / "images/train", fdet / "images/val");
+  const pid_t pid = spawn(helper_command(dir / "out", -1, -1, args), {}, dir / "log");
+  const int status = wait_for(pid, 300);
+  INFO(slurp(dir / "log"));
+  REQUIRE(exited_ok(status));
 }
 
 }  // namespace
@@ -511,28 +547,10 @@ TEST_CASE("2-rank DDP training on CPU ends with the weights of one process accum
   // per batch.) The single process gets rank 0's images then rank 1's through file names that sort so.
   const auto& ddp = launcher_run();
   const auto dir = fresh_dir("reference");
-  const fs::path fdet = yolo::test::data_path("fdet");
-  std::vector<fs::path> images;
-  for (const auto& e : fs::directory_iterator(fdet / "images/train")) images.push_back(e.path());
-  std::sort(images.begin(), images.end());
-  REQUIRE(images.size() == 16);
   // Rank r takes sorted positions r, r+2, ...: its first batch is {r, r+2, r+4, r+6}.
-  const std::vector<int> order{0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15};
-  fs::create_directories(dir / "images/train");
-  fs::create_directories(dir / "labels/train");
-  for (size_t k = 0; k < order.size(); ++k) {
-    const auto& image = images[static_cast<size_t>(order[k])];
-    const auto stem = fmt::format("{:02d}", k);
-    fs::create_symlink(image, dir / "images/train" / (stem + image.extension().string()));
-    fs::create_symlink(fdet / "labels/train" / (image.stem().string() + ".txt"), dir / "labels/train" / (stem + ".txt"));
-  }
-  const auto data = write_yaml(dir, dir / "images/train", fdet / "images/val");
   const auto start = Clock::now();
-  const pid_t pid = spawn(helper_command(dir / "out", -1, -1, run_args(data, dir, "run", "cpu", 4)), {}, dir / "log");
-  const int status = wait_for(pid, 300);
+  single_process_run(dir, {0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15}, run_args({}, dir, "run", "cpu", 4));
   const double single_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  INFO(slurp(dir / "log"));
-  REQUIRE(exited_ok(status));
 
   const auto reference = load_params(dir / "out.rank0.pt");
   const auto rank0 = load_params(ddp.out.string() + ".rank0.pt");
@@ -697,3 +715,179 @@ TEST_CASE("yolo classify train device=cpu,cpu: DDP and scale_lr train a classifi
   for (size_t group = 6; group < 9; ++group) CHECK(std::stod(cells[group]) == Approx(0.04));
 }
 #endif
+
+// ---- two hosts ----------------------------------------------------------------------------------
+
+namespace {
+
+/// Two hosts on one machine: network namespaces joined by a veth pair, with addresses of our own on that
+/// link alone (10.213.7.1 and .2/30). Removed when it goes; `error` says why they could not be made.
+class TwoHosts {
+ public:
+  static constexpr const char* kAddresses[2] = {"10.213.7.1", "10.213.7.2"};
+
+  TwoHosts() {
+    const auto id = std::to_string(::getpid());
+    for (int h = 0; h < 2; ++h) {
+      netns_[h] = "yolo_host" + std::to_string(h) + "_" + id;
+      link_[h] = "yv" + std::to_string(h) + "_" + id;  // interface names have at most 15 characters
+    }
+    if (::geteuid() != 0) {
+      error = "not root";
+      return;
+    }
+    std::vector<std::string> steps{"ip netns add " + netns_[0], "ip netns add " + netns_[1],
+                                   "ip link add " + link_[0] + " type veth peer name " + link_[1]};
+    for (int h = 0; h < 2; ++h) {
+      steps.push_back("ip link set " + link_[h] + " netns " + netns_[h]);
+      steps.push_back(fmt::format("ip -n {} addr add {}/30 dev {}", netns_[h], kAddresses[h], link_[h]));
+      steps.push_back(fmt::format("ip -n {} link set {} up", netns_[h], link_[h]));
+      steps.push_back(fmt::format("ip -n {} link set lo up", netns_[h]));
+    }
+    for (const auto& step : steps) {
+      if (!run(step)) return;
+    }
+  }
+  ~TwoHosts() {
+    for (const auto& ns : netns_) std::system(("ip netns del " + ns + " >/dev/null 2>&1").c_str());
+  }
+  TwoHosts(const TwoHosts&) = delete;
+  TwoHosts& operator=(const TwoHosts&) = delete;
+
+  const std::string& netns(int host) const { return netns_[host]; }
+  const std::string& link(int host) const { return link_[host]; }
+  /// Takes host `host` off the link: nothing it sends arrives any more, and nothing tells the other host.
+  bool unplug(int host) { return run(fmt::format("ip -n {} link set {} down", netns_[host], link_[host])); }
+
+  std::string error;
+
+ private:
+  bool run(const std::string& command) {
+    std::string output;
+    if (FILE* pipe = ::popen((command + " 2>&1").c_str(), "r")) {
+      char buffer[256];
+      while (std::fgets(buffer, sizeof buffer, pipe)) output += buffer;
+      if (::pclose(pipe) == 0) return true;
+    }
+    error = fmt::format("'{}' failed: {}", command, output);
+    return false;
+  }
+
+  std::string netns_[2], link_[2];
+};
+
+/// The four ranks of a 2 hosts x 2 processes run: ranks 0 and 1 on host 0, which hosts the rendezvous
+/// (MASTER_ADDR is host 0's address, across the link for host 1), ranks 2 and 3 on host 1. Any rank still
+/// running when this goes is killed, so that the namespaces can go too.
+struct TwoHostRun {
+  std::vector<pid_t> pids;
+  TwoHostRun(const TwoHosts& hosts, const fs::path& dir, const std::vector<std::string>& args) {
+    for (int rank = 0; rank < 4; ++rank) {
+      const int host = rank / 2;
+      pids.push_back(spawn(helper_command(dir / "out", -1, -1, args),
+                           {"RANK=" + std::to_string(rank), "LOCAL_RANK=" + std::to_string(rank % 2), "WORLD_SIZE=4",
+                            std::string("MASTER_ADDR=") + TwoHosts::kAddresses[0], "MASTER_PORT=29500",
+                            "GLOO_SOCKET_IFNAME=" + hosts.link(host)},
+                           dir / ("log" + std::to_string(rank)), hosts.netns(host)));
+    }
+  }
+  ~TwoHostRun() {
+    for (const pid_t pid : pids) {
+      if (::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+std::vector<std::string> two_host_args(const fs::path& dir) {
+  auto args = run_args(yolo::test::data_path("fdet/data.yaml"), dir, "run", "cpu", 8);  // 2 images per rank
+  for (auto& a : args)
+    if (a == "epochs=2") a = "epochs=1";
+  return args;
+}
+
+}  // namespace
+
+TEST_CASE("2 hosts x 2 processes: Gloo training across network namespaces ends with one process's weights",
+          "[distributed][ddp][netns]") {
+  TwoHosts hosts;
+  if (!hosts.error.empty()) YOLO_SKIP("two hosts on one machine need network namespaces (root, iproute2): " + hosts.error);
+  const auto dir = fresh_dir("two_hosts");
+  std::vector<int> statuses;
+  {
+    TwoHostRun run(hosts, dir, two_host_args(dir));
+    for (const pid_t pid : run.pids) statuses.push_back(wait_for(pid, 300));
+  }
+  for (int rank = 0; rank < 4; ++rank) {
+    INFO("rank " << rank << ":\n" << slurp(dir / ("log" + std::to_string(rank))));
+    REQUIRE(exited_ok(statuses[static_cast<size_t>(rank)]));
+  }
+  CHECK(slurp(dir / "log0").find("DDP: 4 ranks (gloo backend), 2 images per rank and batch") != std::string::npos);
+
+  // Global batch 8 over 4 ranks: rank r's batches are sorted positions {r, r+4} and {r+8, r+12}. One
+  // process with batch 2 and accumulate 4 (nbs 8) taking the ranks' batches in rank order steps alike.
+  const auto reference_dir = fresh_dir("two_hosts_reference");
+  auto reference_args = two_host_args(reference_dir);
+  for (auto& a : reference_args)
+    if (a == "batch=8") a = "batch=2";
+  single_process_run(reference_dir, {0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15}, reference_args);
+  const auto reference = load_params(reference_dir / "out.rank0.pt");
+  const auto rank0 = load_params(dir / "out.rank0.pt");
+  const double error = (rank0 - reference).abs().max().item<double>();
+  const double moved = (reference - load_params(reference_dir / "out.rank0.initial.pt")).abs().max().item<double>();
+  WARN(fmt::format("2 hosts x 2 processes: max |w_ddp - w_single| = {:.3g} (training moved weights by up to {:.3g})",
+                   error, moved));
+  CHECK(error < 1e-5);
+  CHECK(moved > 1e-3);
+  for (int rank = 1; rank < 4; ++rank) CHECK(torch::equal(rank0, load_params(dir / fmt::format("out.rank{}.pt", rank))));
+  std::set<std::string> seen;
+  for (int rank = 0; rank < 4; ++rank) {
+    const auto files = seen_files(dir / fmt::format("out.rank{}.files", rank));
+    REQUIRE(files.count(0) == 1);
+    CHECK(files.at(0).size() == 4);
+    seen.insert(files.at(0).begin(), files.at(0).end());
+  }
+  CHECK(seen.size() == 16);  // the hosts split the epoch between them
+}
+
+TEST_CASE("2 hosts x 2 processes: when one host drops off the network, the other ends naming its ranks",
+          "[distributed][ddp][netns]") {
+  TwoHosts hosts;
+  if (!hosts.error.empty()) YOLO_SKIP("two hosts on one machine need network namespaces (root, iproute2): " + hosts.error);
+  const auto dir = fresh_dir("two_hosts_lost");
+  auto args = two_host_args(dir);
+  for (auto& a : args) {
+    if (a == "epochs=1") a = "epochs=100";  // still training when host 1 goes
+    if (a == "ddp_timeout=60") a = "ddp_timeout=15";
+  }
+  TwoHostRun run(hosts, dir, args);
+  // Host 1 goes once its ranks train: off the link first, so that no connection reset tells host 0, then
+  // its processes are killed. Host 0 can only notice by its collectives timing out.
+  const auto deadline = Clock::now() + std::chrono::seconds(120);
+  while (seen_files(dir / "out.rank3.files").empty() && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  REQUIRE_FALSE(seen_files(dir / "out.rank3.files").empty());
+  REQUIRE(hosts.unplug(1));
+  const auto lost = Clock::now();
+  for (int rank = 2; rank < 4; ++rank) {
+    ::kill(run.pids[static_cast<size_t>(rank)], SIGKILL);
+    ::waitpid(run.pids[static_cast<size_t>(rank)], nullptr, 0);
+  }
+  for (int rank = 0; rank < 2; ++rank) {
+    const int status = wait_for(run.pids[static_cast<size_t>(rank)], 120);
+    const double seconds = std::chrono::duration<double>(Clock::now() - lost).count();
+    const auto log = slurp(dir / ("log" + std::to_string(rank)));
+    INFO("rank " << rank << " ended " << seconds << "s after host 1 went:\n" << log);
+    REQUIRE(status != -1);  // it ended by itself
+    CHECK_FALSE(exited_ok(status));
+    CHECK(seconds < 15 + 30);  // the timeout, and the time to tell who is missing
+    // Rank 0 names the lost ranks; rank 1 may instead see rank 0 end first, and name it.
+    if (rank == 0) {
+      CHECK((log.find("rank 2") != std::string::npos || log.find("rank 3") != std::string::npos));
+      const auto error = log.rfind("error: ");
+      WARN(fmt::format("host 0 ended {:.1f}s after host 1 went (ddp_timeout=15): {}", seconds,
+                       error == std::string::npos ? log : log.substr(error)));
+    }
+    else
+      CHECK(log.find("distributed") != std::string::npos);
+  }
+}

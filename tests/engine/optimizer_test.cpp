@@ -108,3 +108,100 @@ TEST_CASE("device selection rejects devices that do not exist", "[engine]") {
   }
   CHECK_THROWS_AS(yolo::engine::select_device("gpu"), yolo::Error);
 }
+
+namespace {
+
+/// Two nets with the same weights: one steps with build_optimizer's optimizer, the other with LibTorch's own
+/// class over the same groups and options, on the same gradients; lr and momentum move between steps as
+/// warmup moves them.
+template <typename Reference, typename Options>
+void check_same_steps_as_libtorch(const std::string& name) {
+  torch::manual_seed(3);
+  TinyNet ours_net, reference_net;
+  {
+    torch::NoGradGuard no_grad;
+    auto a = ours_net.parameters(), b = reference_net.parameters();
+    for (size_t i = 0; i < a.size(); ++i) b[i].copy_(a[i]);
+  }
+  yolo::engine::OptimizerOptions o;
+  o.name = name, o.lr0 = 0.01, o.momentum = 0.9, o.weight_decay = 5e-2;
+  auto ours = yolo::engine::build_optimizer(ours_net, o);
+  auto twin = yolo::engine::build_optimizer(reference_net, o);  // the same groups, for the reference
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  for (auto& g : twin.optimizer->param_groups()) groups.emplace_back(g.params(), g.options().clone());
+  Reference reference(groups, static_cast<const Options&>(groups.front().options()));
+  auto ours_params = ours_net.parameters(), reference_params = reference_net.parameters();
+  for (int step = 0; step < 5; ++step) {
+    for (size_t i = 0; i < ours_params.size(); ++i) {
+      const auto grad = torch::randn_like(ours_params[i]);
+      ours_params[i].mutable_grad() = grad.clone();
+      reference_params[i].mutable_grad() = grad.clone();
+    }
+    if (step == 2) {  // a parameter without a gradient this step is left alone
+      ours_params[0].mutable_grad() = torch::Tensor();
+      reference_params[0].mutable_grad() = torch::Tensor();
+    }
+    const double lr = 0.01 * (step + 1);
+    for (auto* opt : {ours.optimizer.get(), static_cast<torch::optim::Optimizer*>(&reference)})
+      for (auto& g : opt->param_groups()) {
+        yolo::engine::set_group_lr(g, lr);
+        yolo::engine::set_group_momentum(g, 0.8 + 0.02 * step);
+      }
+    ours.optimizer->step();
+    reference.step();
+    for (size_t i = 0; i < ours_params.size(); ++i) {
+      INFO(name << " step " << step << " parameter " << i);
+      // Operation for operation LibTorch's arithmetic: bitwise equal on the CPU.
+      CHECK(torch::equal(ours_params[i], reference_params[i]));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("SGD, Adam and AdamW take LibTorch's steps with multi-tensor kernels", "[engine][optimizer]") {
+  check_same_steps_as_libtorch<torch::optim::SGD, torch::optim::SGDOptions>("SGD");
+  check_same_steps_as_libtorch<torch::optim::Adam, torch::optim::AdamOptions>("Adam");
+  check_same_steps_as_libtorch<torch::optim::AdamW, torch::optim::AdamWOptions>("AdamW");
+}
+
+TEST_CASE("clip_grad_norm scales gradients as torch.nn.utils.clip_grad_norm_ and returns the norm on the device",
+          "[engine][optimizer]") {
+  torch::manual_seed(5);
+  for (const double max_norm : {10.0, 0.5}) {  // not clipped, clipped
+    TinyNet a, b;
+    auto pa = a.parameters(), pb = b.parameters();
+    for (size_t i = 0; i < pa.size(); ++i) {
+      const auto grad = torch::randn_like(pa[i]);
+      pa[i].mutable_grad() = grad.clone();
+      pb[i].mutable_grad() = grad.clone();
+    }
+    const auto norm = yolo::engine::clip_grad_norm(pa, max_norm);
+    const double reference_norm = torch::nn::utils::clip_grad_norm_(pb, max_norm);
+    REQUIRE(norm.defined());
+    CHECK(norm.dim() == 0);
+    CHECK(norm.item<double>() == Approx(reference_norm).epsilon(1e-6));
+    for (size_t i = 0; i < pa.size(); ++i) CHECK(torch::allclose(pa[i].grad(), pb[i].grad(), 1e-6, 0));
+  }
+  TinyNet none;
+  CHECK_FALSE(yolo::engine::clip_grad_norm(none.parameters(), 1.0).defined());
+}
+
+TEST_CASE("EMA updates every floating-point tensor each step, buffers included, and skips integer ones",
+          "[engine]") {
+  auto model = std::make_shared<TinyNet>();
+  auto copy = std::make_shared<TinyNet>();
+  yolo::engine::ModelEma ema(copy, *model, 0.9999, 2000);
+  torch::NoGradGuard no_grad;
+  for (int step = 1; step <= 3; ++step) {
+    const auto before_weight = copy->head->weight.clone(), before_mean = copy->bn->running_mean.clone();
+    model->head->weight.add_(1.0);
+    model->bn->running_mean.add_(2.0);
+    model->bn->num_batches_tracked.add_(1);
+    ema.update(*model);
+    const double d = 0.9999 * (1 - std::exp(-step / 2000.0));
+    CHECK(torch::allclose(copy->head->weight, before_weight * d + model->head->weight * (1 - d)));
+    CHECK(torch::allclose(copy->bn->running_mean, before_mean * d + model->bn->running_mean * (1 - d)));
+    CHECK(copy->bn->num_batches_tracked.item<int64_t>() == 0);
+  }
+}

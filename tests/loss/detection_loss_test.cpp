@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "catch.h"
+#include "helpers/sync_counter.h"
 #include "yolo/utils/error.h"
 
 using yolo::loss::DetectionLoss;
@@ -185,4 +186,18 @@ TEST_CASE("DetectionLoss on CUDA agrees with the CPU", "[loss][cuda]") {
   }
   // CPU targets with CUDA outputs are moved to the outputs' device.
   check_items(loss(feats, c.targets).items.cpu(), c.meta.at("loss"));
+}
+
+TEST_CASE("DetectionLoss and its assigner never make the host wait for the device", "[loss][sync]") {
+  // On a GPU every counted call would stall the training loop until the device caught up (see
+  // tests/helpers/sync_counter.h). Host targets, as the loader hands them: the loss groups them on the host.
+  const UltralyticsCase c;
+  const auto loss = c.make_loss();
+  auto feats = leaves(c.feats, torch::kCPU);
+  yolo::test::HostSyncCounter syncs;
+  auto result = loss(feats, c.targets);
+  result.total.backward();
+  loss(feats, torch::zeros({0, 6}));  // a batch without boxes
+  INFO("synchronising calls: " << syncs.describe());
+  CHECK(syncs.total() == 0);
 }

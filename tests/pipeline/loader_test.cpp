@@ -296,3 +296,31 @@ TEST_CASE("preview: batches are written as JPEG grids", "[data]") {
     CHECK(im.cols == 2 * 160);  // 96-pixel images are scaled up to 160 so that their labels stay readable
   }
 }
+
+TEST_CASE("device prefetcher: the loader's batches in order, images on the device, one epoch per prefetcher",
+          "[data]") {
+  yolo::test::TempDir tmp;
+  auto ds = train_set(tmp, 10, 0);
+  LoaderOptions lo;
+  lo.batch_size = 4;
+  lo.workers = 2;
+  DataLoader loader(ds, lo);
+  const auto expected = epoch(loader, 1);
+  // The GPU when this machine has one: the copy stream path; the CPU otherwise.
+  const auto device = torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  for (int run = 0; run < 2; ++run) {  // a second epoch through a fresh prefetcher gives the same batches
+    loader.set_epoch(1);
+    DevicePrefetcher prefetcher(loader, device);
+    std::vector<DeviceBatch> got;
+    while (auto b = prefetcher.next()) got.push_back(std::move(*b));
+    CHECK_FALSE(prefetcher.next());  // stays at the end: the loader is not restarted behind the caller's back
+    REQUIRE(got.size() == expected.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      CHECK(got[i].images.device() == device);
+      CHECK(got[i].images.dtype() == torch::kUInt8);
+      CHECK(torch::equal(got[i].images.cpu(), expected[i].images));
+      CHECK(torch::equal(got[i].batch.targets, expected[i].targets));
+      CHECK(got[i].batch.paths == expected[i].paths);
+    }
+  }
+}

@@ -32,7 +32,9 @@ struct TrainEvent {
   int epoch = 0;           ///< 0-based epoch
   int epochs = 0;
   long batch = 0;          ///< batch index within the epoch (batch events)
-  NamedValues train_loss;  ///< "train/box_loss", ...: the epoch's mean losses so far
+  /// The epoch's mean losses so far ("train/box_loss", ...), as last read from the device: the trainer reads
+  /// them at most twice a second (a read waits for the device) and after the epoch's last batch.
+  NamedValues train_loss;
   std::array<double, 3> lr{0, 0, 0};  ///< learning rate of parameter groups 0..2
   ValResults metrics;      ///< valid from on_fit_epoch_end
   /// The epoch's results.csv row, set at on_fit_epoch_end of a completed epoch (not one cut short).

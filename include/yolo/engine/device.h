@@ -28,5 +28,9 @@ std::optional<int64_t> idlest_gpu(const std::string& nvidia_smi_csv);
 double memory_reserved_gb(const torch::Device& device);
 /// Waits for queued work on the device (no-op on CPU), so that timings are honest.
 void synchronize(const torch::Device& device);
+/// Copies `tensor` to the host, which waits for the device: the read the training loop means to make (its
+/// running losses, once per progress refresh). Marked "yolo::host_read" for profilers and for the test
+/// that counts the loop's synchronisations.
+torch::Tensor read_to_host(const torch::Tensor& tensor);
 
 }  // namespace yolo::engine

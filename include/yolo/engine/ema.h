@@ -2,6 +2,7 @@
 // Exponential moving average of model weights, as Ultralytics' ModelEMA: the EMA copy is what is
 // validated and saved.
 #include <memory>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -14,7 +15,9 @@ class ModelEma {
            double tau = 2000, int64_t updates = 0);
 
   /// One step: ema = d * ema + (1 - d) * model for every floating-point parameter and buffer,
-  /// with d = decay * (1 - exp(-updates / tau)) ramping up over the first updates.
+  /// with d = decay * (1 - exp(-updates / tau)) ramping up over the first updates. Two multi-tensor
+  /// kernels; the tensors are collected on the first update from `model` (its parameters and buffers must
+  /// stay the same tensors, as moving a module between devices keeps them).
   void update(const torch::nn::Module& model);
 
   torch::nn::Module& module() { return *ema_; }
@@ -26,6 +29,8 @@ class ModelEma {
   std::shared_ptr<torch::nn::Module> ema_;
   double decay_, tau_;
   int64_t updates_;
+  const torch::nn::Module* source_ = nullptr;  // the model the lists below were collected from
+  std::vector<torch::Tensor> ema_floats_, source_floats_;
 };
 
 /// Parameters then buffers of a module, in registration order: the tensors that EMA and checkpoints follow.

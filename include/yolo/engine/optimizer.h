@@ -2,6 +2,7 @@
 // Optimizer construction and learning-rate schedule with Ultralytics' formulas.
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -16,6 +17,8 @@ struct OptimizerOptions {
 
 /// What `auto` resolved to, and the optimizer with three parameter groups as Ultralytics orders them:
 /// group 0 biases (no decay), group 1 weights (decay), group 2 normalisation weights (no decay).
+/// SGD, Adam and AdamW step with multi-tensor (_foreach_) kernels, numerically as LibTorch's own; their
+/// state is LibTorch's, so checkpoints are unchanged.
 struct BuiltOptimizer {
   std::unique_ptr<torch::optim::Optimizer> optimizer;
   std::string name;
@@ -29,6 +32,11 @@ BuiltOptimizer build_optimizer(torch::nn::Module& model, const OptimizerOptions&
 double lr_factor(double epoch, int64_t epochs, double lrf, bool cosine);
 /// lr_schedule=poly: (1 - epoch / epochs)^power, from 1 down to lrf (power 1 is the linear schedule).
 double poly_lr_factor(double epoch, int64_t epochs, double lrf, double power);
+
+/// Scales the gradients of `params` so that their joint 2-norm is at most `max_norm`, as
+/// torch.nn.utils.clip_grad_norm_ (which Ultralytics calls with max_norm 10). Multi-tensor kernels, and
+/// no host synchronisation: the norm is returned as a device tensor (undefined when no gradient is set).
+torch::Tensor clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm);
 
 /// Reads and writes a group's learning rate and momentum whatever the optimizer type.
 double group_lr(torch::optim::OptimizerParamGroup& group);

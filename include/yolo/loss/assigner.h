@@ -27,8 +27,8 @@ struct Assignment {
 /// An anchor becomes a candidate of a gt box when its centre lies inside the box; each box keeps its
 /// top-k candidates by alignment metric score^alpha * CIoU^beta; an anchor claimed by several boxes
 /// goes to the one it overlaps most. Target scores are the alignment metric rescaled so that each
-/// box's best anchor gets that box's best IoU. Vectorised: no loop over boxes or images; runs on the
-/// device of its inputs and takes no gradient.
+/// box's best anchor gets that box's best IoU. Fixed shapes throughout (no boolean-mask selection), so it
+/// runs on the device of its inputs without making the host wait for it; takes no gradient.
 class TaskAlignedAssigner {
  public:
   explicit TaskAlignedAssigner(TaskAlignedAssignerOptions options = {});

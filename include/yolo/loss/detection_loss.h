@@ -32,7 +32,9 @@ class DetectionLoss {
   /// feats: per-level raw head outputs [B, 4*reg_max + nc, H, W] (the Detect head's train-mode output);
   /// targets: [N, 6] float: batch_idx, cls, cx, cy, w, h normalised to the input image size (derived
   /// from feats[0] size × strides[0], as Ultralytics). The loss is computed in float32 on the device of
-  /// feats, whatever their dtype (half outputs of an autocast forward included).
+  /// feats, whatever their dtype (half outputs of an autocast forward included). Targets on the CPU, as the
+  /// loader hands them, cost the device no synchronisation: they are checked and grouped per image on the
+  /// host, then copied asynchronously; targets on an accelerator are read back once.
   Result operator()(const std::vector<torch::Tensor>& feats, const torch::Tensor& targets) const;
 
   int64_t nc() const { return nc_; }

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #define YOLO_TORCH_VERSION_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
@@ -44,6 +45,16 @@ auto optimizer_state_key(Optimizer& optimizer, const torch::Tensor& param) {
   } else {
     return static_cast<Key>(param.unsafeGetTensorImpl());
   }
+}
+
+/// Multiplies every tensor of `tensors` in place by the one-element tensor `factor`, without reading it
+/// on the host: one multi-tensor kernel from 2.1, one kernel per tensor before.
+inline void foreach_mul_(std::vector<torch::Tensor>& tensors, const torch::Tensor& factor) {
+#if YOLO_TORCH_VERSION_AT_LEAST(2, 1)
+  at::_foreach_mul_(tensors, factor);
+#else
+  for (auto& t : tensors) t.mul_(factor);
+#endif
 }
 
 /// Autocast state of one device type (CUDA or CPU): 2.4 keyed these by device type, 1.13 had one
