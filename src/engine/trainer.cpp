@@ -11,6 +11,8 @@
 #include <optional>
 #include <thread>
 
+#include <fmt/ranges.h>
+
 #include "yolo/data/augment.h"
 #include "yolo/data/dataset.h"
 #include "yolo/data/dataset_yaml.h"
