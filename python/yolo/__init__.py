@@ -6,6 +6,6 @@
     for r in model.predict("images/"):
         print(r.path, r.boxes.xyxy, r.boxes.conf, r.boxes.cls)
 """
-from ._yolo import Boxes, Error, Metrics, Model, Results, __version__, train_keys
+from ._yolo import Boxes, Error, Metrics, Model, Results, SystemChecks, __version__, checks, train_keys
 
-__all__ = ["Boxes", "Error", "Metrics", "Model", "Results", "__version__", "train_keys"]
+__all__ = ["Boxes", "Error", "Metrics", "Model", "Results", "SystemChecks", "__version__", "checks", "train_keys"]

@@ -11,10 +11,13 @@
 #include <string>
 #include <vector>
 
+#include <fmt/ranges.h>
+
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/data/preview.h"
 #include "yolo/model.h"
 #include "yolo/nn/model.h"
+#include "yolo/utils/checks.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 #include "yolo/utils/suggest.h"
@@ -39,6 +42,7 @@ Examples:
   yolo info model=yolov8s.yaml nc=10
   yolo detect dataset data=coco8.yaml save_batches=2            (check labels and augmentation)
   yolo version
+  yolo checks                                                   (versions, CUDA, GPUs, backends)
 )";
 
 struct Command {
@@ -115,6 +119,10 @@ int run(int argc, char** argv) {
   }
   if (std::string(argv[1]) == "version" || std::string(argv[1]) == "--version") {
     std::printf("yolocpp %s\n", YOLO_VERSION_STRING);
+    return 0;
+  }
+  if (std::string(argv[1]) == "checks") {
+    std::printf("%s", yolo::checks().to_string().c_str());
     return 0;
   }
   auto command = parse_command_line(argc, argv);

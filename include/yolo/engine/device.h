@@ -8,6 +8,8 @@
 
 #include <torch/torch.h>
 
+#include "yolo/utils/checks.h"
+
 namespace yolo::engine {
 
 /// The devices a `device=` string asks for.
@@ -28,5 +30,14 @@ std::optional<int64_t> idlest_gpu(const std::string& nvidia_smi_csv);
 double memory_reserved_gb(const torch::Device& device);
 /// Waits for queued work on the device (no-op on CPU), so that timings are honest.
 void synchronize(const torch::Device& device);
+
+/// What the CUDA runtime reports, for `yolo checks`: versions as "13.0", the visible GPUs, and why none
+/// is visible. All empty in a build without CUDA.
+struct CudaReport {
+  std::string runtime, driver, error;
+  std::vector<GpuInfo> gpus;
+};
+CudaReport query_cuda();
+bool mps_available();
 
 }  // namespace yolo::engine
