@@ -14,6 +14,11 @@ if [ "${1:-}" = "--torch2" ]; then
 fi
 flag=(); [ "$leg" = torch2 ] && flag=(--torch2)
 
+# Tests write their runs under TMPDIR: a folder of this run's own, so that concurrent runs on one machine
+# (both legs, or several checkouts) never share one.
+export TMPDIR=$(mktemp -d "${TMPDIR:-/tmp}/yolocpp-test-$leg.XXXXXX")
+trap 'rm -rf "$TMPDIR"' EXIT
+
 timings=()
 step() {
   local name=$1 start=$SECONDS
