@@ -4,6 +4,7 @@
 //   yolo detect predict model=best.pt source=images/
 //   yolo info model=yolov8n.yaml nc=10
 //   yolo detect dataset data=coco8.yaml save_batches=2
+//   yolo plot runs/detect/train
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -13,6 +14,7 @@
 
 #include <fmt/ranges.h>
 
+#include "plots/val_state.h"
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/data/preview.h"
 #include "yolo/model.h"
@@ -41,6 +43,7 @@ Examples:
   yolo detect predict model=yolov8n.pt source=path/to/images conf=0.25
   yolo info model=yolov8s.yaml nc=10
   yolo detect dataset data=coco8.yaml save_batches=2            (check labels and augmentation)
+  yolo plot runs/detect/train                                   (redraw a run's plots)
   yolo version
   yolo checks                                                   (versions, CUDA, GPUs, backends)
 )";
@@ -123,6 +126,11 @@ int run(int argc, char** argv) {
   }
   if (std::string(argv[1]) == "checks") {
     std::printf("%s", yolo::checks().to_string().c_str());
+    return 0;
+  }
+  if (std::string(argv[1]) == "plot") {
+    YOLO_CHECK(argc == 3, "usage: yolo plot RUN_FOLDER (e.g. yolo plot runs/detect/train)");
+    for (const auto& path : yolo::plots::redraw_run_plots(argv[2])) std::printf("%s\n", path.c_str());
     return 0;
   }
   auto command = parse_command_line(argc, argv);
