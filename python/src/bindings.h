@@ -6,5 +6,6 @@ namespace yolo::python {
 
 void bind_results(pybind11::module_& m);
 void bind_model(pybind11::module_& m);
+void bind_checks(pybind11::module_& m);
 
 }  // namespace yolo::python

@@ -54,6 +54,7 @@ PYBIND11_MODULE(_yolo, m) {
 
   yolo::python::bind_results(m);
   yolo::python::bind_model(m);
+  yolo::python::bind_checks(m);
 
   route_log_to_python();
   py::module_::import("atexit").attr("register")(py::cpp_function([] { yolo::set_log_sink({}); }));

@@ -13,11 +13,14 @@
 #include <string>
 #include <vector>
 
+#include <fmt/ranges.h>
+
 #include "plots/val_state.h"
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/data/preview.h"
 #include "yolo/model.h"
 #include "yolo/nn/network.h"
+#include "yolo/utils/checks.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 #include "yolo/utils/suggest.h"
@@ -45,6 +48,7 @@ Examples:
   yolo classify predict model=best.pt source=image.jpg
   yolo plot runs/detect/train                                   (redraw a run's plots)
   yolo version
+  yolo checks                                                   (versions, CUDA, GPUs, backends)
 )";
 
 struct Command {
@@ -121,6 +125,10 @@ int run(int argc, char** argv) {
   }
   if (std::string(argv[1]) == "version" || std::string(argv[1]) == "--version") {
     std::printf("yolocpp %s\n", YOLO_VERSION_STRING);
+    return 0;
+  }
+  if (std::string(argv[1]) == "checks") {
+    std::printf("%s", yolo::checks().to_string().c_str());
     return 0;
   }
   if (std::string(argv[1]) == "plot") {

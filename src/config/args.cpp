@@ -4,6 +4,7 @@
 #include <array>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "yolo/config/parse.h"
 #include "yolo/utils/error.h"

@@ -93,19 +93,19 @@ Instances mosaic4(const std::array<const Instances*, 4>& tiles, int64_t imgsz, R
   for (int i = 0; i < 4; ++i) {
     const Instances& t = *tiles[i];
     const int h = t.image.rows, w = t.image.cols;
-    int x1a, y1a, x2a, y2a, x1b, y1b, x2b, y2b;  // a: canvas region, b: tile region
-    if (i == 0) {                                // top left: the tile's bottom-right corner at the centre
+    int x1a, y1a, x2a, y2a, x1b, y1b;  // a: canvas region, b: the tile corner copied to (x1a, y1a)
+    if (i == 0) {                      // top left: the tile's bottom-right corner at the centre
       x1a = std::max(xc - w, 0), y1a = std::max(yc - h, 0), x2a = xc, y2a = yc;
-      x1b = w - (x2a - x1a), y1b = h - (y2a - y1a), x2b = w, y2b = h;
+      x1b = w - (x2a - x1a), y1b = h - (y2a - y1a);
     } else if (i == 1) {  // top right
       x1a = xc, y1a = std::max(yc - h, 0), x2a = std::min(xc + w, 2 * s), y2a = yc;
-      x1b = 0, y1b = h - (y2a - y1a), x2b = std::min(w, x2a - x1a), y2b = h;
+      x1b = 0, y1b = h - (y2a - y1a);
     } else if (i == 2) {  // bottom left
       x1a = std::max(xc - w, 0), y1a = yc, x2a = xc, y2a = std::min(2 * s, yc + h);
-      x1b = w - (x2a - x1a), y1b = 0, x2b = w, y2b = std::min(y2a - y1a, h);
+      x1b = w - (x2a - x1a), y1b = 0;
     } else {  // bottom right
       x1a = xc, y1a = yc, x2a = std::min(xc + w, 2 * s), y2a = std::min(2 * s, yc + h);
-      x1b = 0, y1b = 0, x2b = std::min(w, x2a - x1a), y2b = std::min(y2a - y1a, h);
+      x1b = 0, y1b = 0;
     }
     const cv::Rect placed(x1a, y1a, std::max(x2a - x1a, 0), std::max(y2a - y1a, 0));
     // Grey only where the tile does not land: the quadrant minus the placed rectangle, which shares

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/ranges.h>
+
 #include "yolo/utils/suggest.h"
 #include "yolo/utils/error.h"
 

@@ -8,6 +8,13 @@
 #include <sstream>
 #include <thread>
 
+#include <fmt/ranges.h>
+
+#include "yolo_build_config.h"
+#if YOLO_HAVE_CUDA
+#include <cuda_runtime_api.h>
+#endif
+
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 #include "yolo/utils/torch_compat.h"
@@ -30,14 +37,6 @@ std::string available_devices() {
   const auto n = torch::cuda::device_count();
   if (n == 0) return "this build sees no CUDA GPU: use device=cpu";
   return fmt::format("available: device=cpu or CUDA devices 0..{}", n - 1);
-}
-
-bool is_mps_available() {
-#if YOLO_TORCH_VERSION_AT_LEAST(2, 0)
-  return torch::mps::is_available();
-#else
-  return false;
-#endif
 }
 
 std::string cpu_description() {
@@ -91,7 +90,7 @@ DeviceChoice select_device(const std::string& device) {
   DeviceChoice choice;
   if (spec.empty()) {
     if (torch::cuda::is_available()) return select_device("0");
-    if (is_mps_available()) return select_device("mps");
+    if (mps_available()) return select_device("mps");
     return select_device("cpu");
   }
   if (spec == "cpu") {
@@ -101,7 +100,7 @@ DeviceChoice select_device(const std::string& device) {
     return choice;
   }
   if (spec == "mps") {
-    YOLO_CHECK(is_mps_available(), "device=mps requested but MPS is not available in this build; use device=cpu");
+    YOLO_CHECK(mps_available(), "device=mps requested but MPS is not available in this build; use device=cpu");
     choice.primary = torch::Device(torch::kMPS);
     choice.all = {choice.primary};
     choice.description = "MPS";
@@ -170,6 +169,39 @@ void synchronize(const torch::Device& device) {
 torch::Tensor read_to_host(const torch::Tensor& tensor) {
   RECORD_USER_SCOPE("yolo::host_read");
   return tensor.to(torch::kCPU);
+}
+
+bool mps_available() {
+#if YOLO_TORCH_VERSION_AT_LEAST(2, 0)
+  return torch::mps::is_available();
+#else
+  return false;
+#endif
+}
+
+CudaReport query_cuda() {
+  CudaReport report;
+#if YOLO_HAVE_CUDA
+  // CUDA encodes versions as 1000 * major + 10 * minor; the driver's is 0 when no driver is loaded.
+  const auto version_text = [](int v) { return v > 0 ? fmt::format("{}.{}", v / 1000, v % 1000 / 10) : std::string(); };
+  int version = 0;
+  if (cudaRuntimeGetVersion(&version) == cudaSuccess) report.runtime = version_text(version);
+  version = 0;
+  if (cudaDriverGetVersion(&version) == cudaSuccess) report.driver = version_text(version);
+  int count = 0;
+  if (const auto status = cudaGetDeviceCount(&count); status != cudaSuccess) {
+    report.error = cudaGetErrorString(status);
+    (void)cudaGetLastError();  // clear it, so that later CUDA calls do not report it again
+    return report;
+  }
+  for (int i = 0; i < count; ++i) {
+    cudaDeviceProp properties{};
+    if (cudaGetDeviceProperties(&properties, i) != cudaSuccess) continue;
+    report.gpus.push_back({i, properties.name, static_cast<double>(properties.totalGlobalMem) / (1 << 30),
+                           properties.major, properties.minor});
+  }
+#endif
+  return report;
 }
 
 }  // namespace yolo::engine

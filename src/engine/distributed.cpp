@@ -43,6 +43,8 @@
 #define YOLO_HAVE_NCCL 0
 #endif
 
+#include <fmt/ranges.h>
+
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 #include "yolo/utils/torch_compat.h"

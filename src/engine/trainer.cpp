@@ -11,6 +11,8 @@
 #include <optional>
 #include <thread>
 
+#include <fmt/ranges.h>
+
 #include "engine/results_csv.h"
 #include "engine/run_options.h"
 #include "engine/running_losses.h"

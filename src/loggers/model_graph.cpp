@@ -1,6 +1,7 @@
 #include "loggers/model_graph.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace yolo::loggers {
 namespace {

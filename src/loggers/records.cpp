@@ -1,5 +1,6 @@
 #include "loggers/records.h"
 
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>

@@ -426,6 +426,26 @@ TEST_CASE("Gloo collectives: sum, broadcast, gather of uneven lengths, shared st
   }
 }
 
+TEST_CASE("NCCL at world size 1: collectives on one GPU", "[distributed][cuda][nccl]") {
+  if (!torch::cuda::is_available()) YOLO_SKIP("needs a CUDA GPU (scripts/gpu-check.sh runs it on the GPU machine)");
+  DistributedEnv env;
+  env.rank = 0, env.local_rank = 0, env.world_size = 1, env.master_addr = "127.0.0.1";
+  env.master_port = yolo::engine::pick_master_port(0);
+  auto group = ProcessGroup::create(env, torch::Device(torch::kCUDA, 0), std::chrono::seconds(60));
+  if (group->backend_name() != "nccl") YOLO_SKIP("this build has no NCCL (configure with -DYOLO_WITH_NCCL=ON)");
+  auto t = torch::full({3}, 2.0f, torch::kCUDA);
+  group->allreduce_sum(t);
+  CHECK(torch::equal(t.cpu(), torch::full({3}, 2.0f)));
+  std::vector<torch::Tensor> b{torch::full({2, 2}, 7.0, torch::TensorOptions(torch::kFloat64).device(torch::kCUDA))};
+  group->broadcast(b, 0);
+  CHECK(torch::equal(b[0].cpu(), torch::full({2, 2}, 7.0, torch::kFloat64)));
+  const auto gathered = group->allgather_variable(torch::arange(4, torch::kInt64));
+  REQUIRE(gathered.size() == 1);
+  CHECK(torch::equal(gathered[0].cpu(), torch::arange(4, torch::kInt64)));
+  CHECK(group->share("word", "from-rank-0") == "from-rank-0");
+  group->barrier();
+}
+
 TEST_CASE("the gradient reducer averages every backward across ranks, in several buckets", "[distributed]") {
   // Each rank: a small net on its own input; the reduced .grad must be the mean of the two ranks' gradients,
   // also when two backward passes accumulate before a step, and for a layer that only rank 0 uses.

@@ -173,7 +173,7 @@ TEST_CASE("loader: ranks get disjoint shards of equal length covering the datase
     }
     CHECK(lengths.size() == 1);
     CHECK(counts.size() == 1);
-    CHECK(*lengths.begin() == (11 + world - 1) / world);
+    CHECK(*lengths.begin() == static_cast<size_t>((11 + world - 1) / world));
     const std::set<std::string> distinct(all.begin(), all.end());
     CHECK(distinct.size() == 11);                                                // union = all
     CHECK(all.size() == static_cast<size_t>((11 + world - 1) / world * world));  // only the wrap repeats

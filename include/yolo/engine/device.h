@@ -8,6 +8,8 @@
 
 #include <torch/torch.h>
 
+#include "yolo/utils/checks.h"
+
 namespace yolo::engine {
 
 /// The devices a `device=` string asks for.
@@ -32,5 +34,14 @@ void synchronize(const torch::Device& device);
 /// running losses, once per progress refresh). Marked "yolo::host_read" for profilers and for the test
 /// that counts the loop's synchronisations.
 torch::Tensor read_to_host(const torch::Tensor& tensor);
+
+/// What the CUDA runtime reports, for `yolo checks`: versions as "13.0", the visible GPUs, and why none
+/// is visible. All empty in a build without CUDA.
+struct CudaReport {
+  std::string runtime, driver, error;
+  std::vector<GpuInfo> gpus;
+};
+CudaReport query_cuda();
+bool mps_available();
 
 }  // namespace yolo::engine

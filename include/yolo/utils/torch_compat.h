@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #define YOLO_TORCH_VERSION_AT_LEAST(major, minor) \
@@ -19,6 +20,13 @@ class Backend;
 }  // namespace c10d
 
 namespace yolo::compat {
+namespace detail {
+template <typename Hooks, typename = void>
+struct has_runtime_cudnn_version : std::false_type {};
+template <typename Hooks>
+struct has_runtime_cudnn_version<Hooks, std::void_t<decltype(std::declval<const Hooks&>().versionRuntimeCuDNN())>>
+    : std::true_type {};
+}  // namespace detail
 
 /// The c10d class that ProcessGroupGloo / ProcessGroupNCCL derive from and that carries the collectives:
 /// c10d::ProcessGroup in 1.13, c10d::Backend from 2.0 (where ProcessGroup became a dispatcher over backends).
@@ -88,6 +96,18 @@ inline void set_autocast(c10::DeviceType type, bool enabled, at::ScalarType dtyp
     at::autocast::set_cpu_enabled(enabled);
   }
 #endif
+}
+
+/// The cuDNN version LibTorch uses, as CUDNN_VERSION encodes it; 0 without cuDNN. 2.x asks the loaded
+/// library (versionRuntimeCuDNN); 1.13 knows only the version it was built against.
+template <typename Hooks = at::CUDAHooksInterface>
+long cudnn_version(const Hooks& hooks = at::detail::getCUDAHooks()) {
+  if (!hooks.compiledWithCuDNN()) return 0;
+  if constexpr (detail::has_runtime_cudnn_version<Hooks>::value) {
+    return hooks.versionRuntimeCuDNN();
+  } else {
+    return hooks.versionCuDNN();
+  }
 }
 
 /// Whether the current CUDA GPU runs bf16 convolutions natively (compute capability 8.0+, cuDNN 8), as
