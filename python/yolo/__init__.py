@@ -6,6 +6,8 @@
     for r in model.predict("images/"):
         print(r.path, r.boxes.xyxy, r.boxes.conf, r.boxes.cls)
 """
-from ._yolo import Boxes, Error, Metrics, Model, Results, __version__, train_keys
+from ._yolo import (Boxes, Error, Metrics, Model, RankLauncher, Results, __version__, keep_freed_memory_in_heap,
+                    train_keys)
 
-__all__ = ["Boxes", "Error", "Metrics", "Model", "Results", "__version__", "train_keys"]
+__all__ = ["Boxes", "Error", "Metrics", "Model", "RankLauncher", "Results", "__version__",
+           "keep_freed_memory_in_heap", "train_keys"]

@@ -15,6 +15,7 @@
 #include "yolo/data/preview.h"
 #include "yolo/model.h"
 #include "yolo/nn/model.h"
+#include "yolo/process.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 #include "yolo/utils/suggest.h"
@@ -125,6 +126,10 @@ int run(int argc, char** argv) {
 
   auto args = yolo::TrainArgs::from_strings(command.arguments);
   args.mode(command.mode);
+  // What this program chooses for its process: the allocator kept warm for the loops, and one process per
+  // device for device=0,1 (ranks 1..n-1 are copies of this command that end after training).
+  yolo::keep_freed_memory_in_heap();
+  yolo::RankLauncher ranks(args);
   std::string model = args.model();
   if (model.empty()) {
     YOLO_CHECK(command.mode == "train", "{} needs a model: model=path/to/best.pt", command.mode);
@@ -134,6 +139,8 @@ int run(int argc, char** argv) {
   yolo::Model net(model);
   if (command.mode == "train") {
     auto results = net.train(args);
+    if (ranks.is_worker()) return 0;
+    ranks.join();
     std::printf("mAP50-95 %.4f  mAP50 %.4f  (%s)\n", results.metrics.map50_95, results.metrics.map50,
                 results.save_dir.c_str());
   } else if (command.mode == "val") {

@@ -1,5 +1,4 @@
 #include "yolo/engine/predictor.h"
-#include "yolo/engine/host_memory.h"
 
 #include <algorithm>
 #include <chrono>
@@ -17,6 +16,7 @@
 #include <opencv2/videoio.hpp>
 #endif
 
+#include "config/resolve.h"
 #include "yolo/data/augment.h"
 #include "yolo/engine/device.h"
 #include "yolo/engine/run_dir.h"
@@ -101,12 +101,12 @@ Predictor::Predictor(nn::YoloModel model, PredictArgs args, std::vector<std::str
     : model_(nn::fused_copy(model)), args_(std::move(args)), names_(std::move(names)) {
   device_ = select_device(args_.device()).primary;
   model_->to(device_);
+  args_.imgsz(static_cast<int>(config::check_imgsz(args_.imgsz(), std::max<int64_t>(32, model_->strides().back()))));
   if (args_.save() || args_.save_txt() || args_.save_crop())
     save_dir_ = run_folder(args_.project(), "detect", args_.name(), "predict", args_.exist_ok());
 }
 
 std::vector<Prediction> Predictor::infer(const std::vector<cv::Mat>& images, const std::vector<std::string>& paths) {
-  keep_freed_memory_in_heap();
   c10::InferenceMode inference;
   const auto t0 = Clock::now();
   const int64_t stride = std::max<int64_t>(32, static_cast<int64_t>(model_->strides().back()));

@@ -1,5 +1,4 @@
 #include "yolo/engine/trainer.h"
-#include "yolo/engine/host_memory.h"
 
 #include <chrono>
 #include <cmath>
@@ -19,7 +18,9 @@
 #include "yolo/engine/amp.h"
 #include "yolo/engine/checkpointing.h"
 #include "yolo/engine/device.h"
-#include "yolo/engine/distributed.h"
+#include "config/resolve.h"
+#include "engine/gradient_reducer.h"
+#include "engine/launcher.h"
 #include "yolo/engine/ema.h"
 #include "yolo/engine/optimizer.h"
 #include "yolo/engine/run_dir.h"
@@ -168,8 +169,7 @@ class Trainer {
   GradScaler scaler_{false};
 
   DistributedEnv dist_;
-  std::shared_ptr<HostedStore> hosted_store_;  // rank 0 of the built-in launcher, until the group takes it
-  std::unique_ptr<WorkerProcesses> workers_;     // rank 0 of a run started by the built-in launcher
+  LaunchedRun* launch_ = nullptr;  // rank 0 of a run that a yolo::RankLauncher started
   std::unique_ptr<ProcessGroup> group_;
   std::unique_ptr<GradientReducer> reducer_;
   std::optional<LogLevel> saved_log_level_;  // ranks other than 0 print warnings and errors only
@@ -253,6 +253,7 @@ void Trainer::setup() {
     log_warning("batch={} is not a multiple of the {} ranks: each rank trains on {} images per batch", batch_size_,
                 world, rank_batch_);
   const int64_t stride = stride_ = std::max<int64_t>(32, static_cast<int64_t>(model_->strides().back()));
+  args_.imgsz(static_cast<int>(config::check_imgsz(args_.imgsz(), stride, stride)));
   data::DatasetOptions train_options;
   train_options.imgsz = args_.imgsz();
   train_options.augment = true;
@@ -269,7 +270,7 @@ void Trainer::setup() {
   loader_options.batch_size = rank_batch_;
   loader_options.rank = group_ ? group_->rank() : 0;
   loader_options.world_size = world;
-  loader_options.workers = args_.workers();
+  loader_options.workers = config::cap_workers(args_.workers(), static_cast<int64_t>(device_.all.size()));
   loader_options.shuffle = !args_.rect();
   loader_options.seed = args_.seed();
   loader_options.pin_memory = device_.primary.is_cuda();
@@ -359,24 +360,13 @@ void Trainer::setup_distributed() {
   if (!dist_.active() && devices <= 1) return;  // one process
   YOLO_CHECK(args_.ddp_timeout() > 0, "ddp_timeout={} must be a positive number of seconds", args_.ddp_timeout());
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(args_.ddp_timeout() * 1000));
-  if (!dist_.active()) {
-    // The built-in launcher: this process becomes rank 0 and starts the others.
-    dist_.world_size = devices;
-    dist_.rank = dist_.local_rank = 0;
-    dist_.master_addr = "127.0.0.1";
-    const char* port = std::getenv("MASTER_PORT");
-    if (port && *port) {
-      char* end = nullptr;
-      const long value = std::strtol(port, &end, 10);
-      YOLO_CHECK(*end == '\0' && value > 0 && value < 65536, "MASTER_PORT={} is not a TCP port", port);
-      dist_.master_port = static_cast<int>(value);
-    }
-    // Rank 0 holds its port before the others are told about it: 29500 (or MASTER_PORT) when free, else
-    // any free port, with no window for another run to take it.
-    hosted_store_ = std::make_shared<HostedStore>(dist_.master_addr, dist_.master_port, timeout, dist_.world_size);
-    dist_.master_port = hosted_store_->port();
-    dist_.source = "launcher";
-    workers_ = std::make_unique<WorkerProcesses>(dist_);
+  if (!dist_.active()) {  // rank 0 of the ranks that main's yolo::RankLauncher started
+    launch_ = launched_run();
+    YOLO_CHECK(launch_ && launch_->env.world_size == devices,
+               "device={} trains one process per device: create a yolo::RankLauncher in main before training "
+               "(yolo/process.h; the yolo CLI does), or start the {} ranks with torchrun or Slurm",
+               args_.device(), devices);
+    dist_ = launch_->env;
   }
   if (devices > 1) {
     YOLO_CHECK(dist_.local_rank < devices,
@@ -393,24 +383,24 @@ void Trainer::setup_distributed() {
     saved_log_level_ = log_level();
     set_log_level(LogLevel::Warning);
   }
-  if (!workers_) {
+  if (!launch_) {
     group_ = ProcessGroup::create(dist_, device_.primary, timeout);
   } else {
     // The rendezvous waits for every rank up to the timeout; a rank that this process started and that
     // failed on its way there (bad arguments, a missing file) ends the wait at once. The rendezvous runs
     // in a thread of its own, left behind (it ends at the timeout) if a rank failed.
     std::packaged_task<std::unique_ptr<ProcessGroup>()> task(
-        [env = dist_, device = device_.primary, timeout, hosted = std::move(hosted_store_)] {
+        [env = dist_, device = device_.primary, timeout, hosted = launch_->store] {
           return ProcessGroup::create(env, device, timeout, hosted);
         });
     auto joined = task.get_future();
     std::thread(std::move(task)).detach();
     while (joined.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
-      const auto failed = workers_->failures();
+      const auto failed = launch_->workers->failures();
       YOLO_CHECK(failed.empty(), "distributed training failed before every rank joined: {}", failed);
     }
     group_ = joined.get();
-    group_->on_failure_describe([workers = workers_.get()] { return workers->failures(); });
+    group_->on_failure_describe([workers = launch_->workers] { return workers->failures(); });
   }
   log_info("DDP: rank {} of {} ({}), rendezvous {}:{}, timeout {}s", dist_.rank, dist_.world_size, dist_.source,
            dist_.master_addr, dist_.master_port, args_.ddp_timeout());
@@ -600,7 +590,7 @@ TrainResults Trainer::run() {
   EarlyStopping stopper(args_.patience());
   train_start_ = Clock::now();
   log_info("Image sizes {} train, {} val\nUsing {} dataloader workers\nLogging results to {}\nStarting training for {}",
-           args_.imgsz(), args_.imgsz(), args_.workers(), save_dir_.string(),
+           args_.imgsz(), args_.imgsz(), train_loader_->options().workers, save_dir_.string(),
            args_.time() > 0 ? fmt::format("{} hours...", args_.time()) : fmt::format("{} epochs...", epochs_));
   event.save_dir = save_dir_.string();
   event.rank = group_ ? group_->rank() : 0, event.world_size = group_ ? group_->world_size() : 1;
@@ -674,18 +664,14 @@ TrainResults Trainer::run() {
   results.epochs_completed = completed;
   if (group_) {
     // Training is over for every rank; rank 0 alone strips the checkpoints and validates best.pt, as
-    // Ultralytics does, and then makes sure the ranks it started ended well.
+    // Ultralytics does (main's RankLauncher then sees the ranks it started end).
     group_->barrier();
     if (!main_rank()) {
       results.metrics = metrics_;
       return results;
     }
   }
-  auto join_workers = [this] {
-    if (workers_) workers_->join(std::chrono::seconds(60));
-  };
-  if (interrupted_) {
-    join_workers();  // keep last.pt resumable and skip the final validation
+  if (interrupted_) {  // keep last.pt resumable and skip the final validation
     log_warning("Training interrupted; resume with resume={}", results.last);
     results.metrics = metrics_;
     return results;
@@ -715,7 +701,6 @@ TrainResults Trainer::run() {
     results.metrics = metrics_;
   }
   results.metrics.save_dir = results.save_dir;
-  join_workers();
   log_info("Results saved to {}", results.save_dir);
   event.metrics = results.metrics;
   callbacks_.run("on_train_end", event);
@@ -725,7 +710,6 @@ TrainResults Trainer::run() {
 }  // namespace
 
 TrainResults train_detector(nn::YoloModel model, const TrainArgs& args, const Callbacks& callbacks) {
-  keep_freed_memory_in_heap();
   return Trainer(std::move(model), args, callbacks).run();
 }
 

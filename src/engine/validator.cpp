@@ -1,5 +1,4 @@
 #include "yolo/engine/validator.h"
-#include "yolo/engine/host_memory.h"
 
 #include <array>
 #include <cctype>
@@ -11,7 +10,8 @@
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/data/loader.h"
 #include "yolo/engine/device.h"
-#include "yolo/engine/distributed.h"
+#include "config/resolve.h"
+#include "engine/process_group.h"
 #include "yolo/engine/run_dir.h"
 #include "yolo/io/checkpoint.h"
 #include "yolo/loss/detection_loss.h"
@@ -212,7 +212,7 @@ std::shared_ptr<data::DataLoader> make_val_loader(const std::vector<std::string>
                                                   int64_t batch_size, int64_t stride, bool pin_memory,
                                                   int64_t rank, int64_t world_size) {
   data::DatasetOptions o;
-  o.imgsz = args.imgsz();
+  o.imgsz = config::check_imgsz(args.imgsz(), stride);
   o.augment = false;
   o.rect = true;  // Ultralytics validates on rect batches
   o.batch_size = batch_size;
@@ -224,7 +224,7 @@ std::shared_ptr<data::DataLoader> make_val_loader(const std::vector<std::string>
   auto dataset = std::make_shared<data::DetectionDataset>(sources, names, o);
   data::LoaderOptions lo;
   lo.batch_size = batch_size;
-  lo.workers = args.workers();
+  lo.workers = config::cap_workers(args.workers(), world_size);
   lo.shuffle = false;
   lo.seed = args.seed();
   lo.pin_memory = pin_memory;
@@ -235,7 +235,6 @@ std::shared_ptr<data::DataLoader> make_val_loader(const std::vector<std::string>
 }
 
 ValResults validate_detector(nn::YoloModel model, const ValArgs& args) {
-  keep_freed_memory_in_heap();
   const auto device = select_device(args.device()).primary;
   auto spec = data::load_data_spec(args.data(), args.datasets_dir());
   YOLO_CHECK(model->nc() == static_cast<int64_t>(spec.names.size()),
