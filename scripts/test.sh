@@ -5,5 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh
 (cd build && ctest --output-on-failure -j "$(nproc)")
+bash scripts/check-skips.sh build  # a skip not on tests/allowed_skips.txt fails the run
 # Debian's interpreter holds numpy and pytest; the first python3 on PATH may not.
 PYTHONPATH="$PWD/build/python" /usr/bin/python3 -m pytest -q python/tests
