@@ -410,7 +410,7 @@ TEST_CASE("words are matched without regard to case and kept as Ultralytics spel
   CHECK_THROWS_WITH(TrainArgs::from_strings({"optimizer=Lion"}), ContainsSubstring("optimizer must be one of SGD"));
 }
 
-TEST_CASE("imgsz is rounded up to the stride with Ultralytics' warning; workers are capped at the CPUs", "[config]") {
+TEST_CASE("imgsz is rounded up to the stride with Ultralytics' warning, workers are capped at the CPUs", "[config]") {
   yolo::test::LogCapture capture(yolo::LogLevel::Warning);
   CHECK(yolo::config::check_imgsz(333, 32) == 352);
   CHECK(capture.lines() ==
@@ -427,7 +427,7 @@ TEST_CASE("imgsz is rounded up to the stride with Ultralytics' warning; workers 
 
 // ---- typed values (checkpoints) ------------------------------------------------------------------------
 
-TEST_CASE("value() gives each key as Python holds it; set() takes typed values without guessing", "[config]") {
+TEST_CASE("value() gives each key as Python holds it, set() takes typed values without guessing", "[config]") {
   const auto args = TrainArgs::from_strings({"epochs=3", "batch=0.5", "name=null", "classes=[1, 2]", "cache=True",
                                              "resume=runs/x/last.pt", "device=0"});
   CHECK(std::get<int64_t>(args.value("epochs")) == 3);

