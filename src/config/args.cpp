@@ -107,6 +107,7 @@ std::string text_of(const ArgValue& value);
 // ---- kinds: the table's `kind` column -----------------------------------------------------------
 // Each reads a value from its text (never None here), writes it as a YAML scalar, gives its typed
 // (checkpoint) form, and takes a typed value of its own type as it is (nullopt: read its text instead).
+// The string kinds take a typed string or bool through their own read (take_text below).
 
 namespace kinds {
 
@@ -191,10 +192,6 @@ struct Str {
   static Type read(const std::string&, const std::string& text) { return text; }
   static std::string write(const Type& v) { return format_string(v); }
   static ArgValue typed(const Type& v) { return v.empty() ? ArgValue() : ArgValue(v); }
-  static std::optional<Type> take(const std::string& key, const ArgValue& v) {
-    if (auto s = std::get_if<std::string>(&v)) return read(key, *s);
-    return std::nullopt;
-  }
 };
 
 /// device=[0, 1] (a Python list) means device=0,1.
@@ -205,10 +202,6 @@ struct Device : Str {
     for (char c : text)
       if (c != '[' && c != ']' && c != ' ') device += c;
     return device;
-  }
-  static std::optional<Type> take(const std::string& key, const ArgValue& v) {
-    if (auto s = std::get_if<std::string>(&v)) return read(key, *s);
-    return std::nullopt;
   }
 };
 
@@ -222,11 +215,6 @@ struct FlagOrPath : Str {
   /// Flags stay bare booleans in YAML (resume: false); paths are strings.
   static std::string write(const Type& v) { return v == "true" || v == "false" ? v : format_string(v); }
   static ArgValue typed(const Type& v) { return v == "true" || v == "false" ? ArgValue(v == "true") : ArgValue(v); }
-  static std::optional<Type> take(const std::string& key, const ArgValue& v) {
-    if (auto b = std::get_if<bool>(&v)) return *b ? "true" : "false";
-    if (auto s = std::get_if<std::string>(&v)) return read(key, *s);
-    return std::nullopt;
-  }
 };
 
 /// cache: True means RAM, as in Ultralytics.
@@ -235,11 +223,6 @@ struct Cache : FlagOrPath {
   static Type read(const std::string&, const std::string& text) {
     if (auto flag = config::parse_bool(text)) return *flag ? "ram" : "false";
     return text;
-  }
-  static std::optional<Type> take(const std::string& key, const ArgValue& v) {
-    if (auto b = std::get_if<bool>(&v)) return *b ? "ram" : "false";
-    if (auto s = std::get_if<std::string>(&v)) return read(key, *s);
-    return std::nullopt;
   }
 };
 
@@ -289,6 +272,15 @@ struct ImgSz : Int {
 };
 
 }  // namespace kinds
+
+/// A typed string, or bool, for a string kind: read as the kind reads its text (brackets, flags), with no
+/// None-guessing, so a run named "null" keeps its name.
+template <typename K>
+std::optional<std::string> take_text(const std::string& key, const ArgValue& v) {
+  if (auto s = std::get_if<std::string>(&v)) return K::read(key, *s);
+  if (auto b = std::get_if<bool>(&v)) return K::read(key, *b ? "True" : "False");
+  return std::nullopt;
+}
 
 // ---- checking a value against its row ----------------------------------------------------------
 
@@ -365,7 +357,12 @@ struct ArgTableAccess {
   template <typename K>
   static void assign_typed(TrainArgs& args, typename K::Type Values::*field, const Row& row, const ArgValue& value) {
     if (std::holds_alternative<std::monostate>(value)) return assign<K>(args, field, row, defaults().*field);
-    if (auto taken = K::take(row.key, value)) return assign<K>(args, field, row, std::move(*taken));
+    std::optional<typename K::Type> taken;
+    if constexpr (std::is_same_v<typename K::Type, std::string>)
+      taken = take_text<K>(row.key, value);
+    else
+      taken = K::take(row.key, value);
+    if (taken) return assign<K>(args, field, row, std::move(*taken));
     args.set(row.key, text_of(value));  // e.g. device=0 (an int), imgsz=[640, 640]: read as the CLI would
   }
 
