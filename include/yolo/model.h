@@ -40,7 +40,7 @@ class Model {
   /// In-memory BGR images (as cv::imread returns them).
   std::vector<Prediction> predict(const std::vector<cv::Mat>& images, const PredictArgs& args);
 
-  /// "YOLOv8n summary: 225 layers, 3,157,200 parameters, 3,157,184 gradients, 8.9 GFLOPs".
+  /// "YOLOv8n summary: 129 layers, 3,157,200 parameters, 3,157,184 gradients, 8.9 GFLOPs".
   std::string info() const;
   const std::vector<std::string>& names() const;
   /// "detect" or "classify".
