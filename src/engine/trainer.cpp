@@ -358,7 +358,6 @@ void Trainer::setup_distributed() {
   dist_ = distributed_env_from_environment();
   const auto devices = static_cast<int>(device_.all.size());
   if (!dist_.active() && devices <= 1) return;  // one process
-  YOLO_CHECK(args_.ddp_timeout() > 0, "ddp_timeout={} must be a positive number of seconds", args_.ddp_timeout());
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(args_.ddp_timeout() * 1000));
   if (!dist_.active()) {  // rank 0 of the ranks that main's yolo::RankLauncher started
     launch_ = launched_run();
