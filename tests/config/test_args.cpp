@@ -14,7 +14,7 @@
 #include "catch.h"
 #include "config/resolve.h"
 #include "yolo/config/args.h"
-#include "yolo/config/parse.h"
+#include "config/parse.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 
