@@ -8,9 +8,11 @@
 #include <filesystem>
 #include <string>
 
+#include <yolo/process.h>
 #include <yolo/yolo.h>
 
 int main(int argc, char** argv) {
+  yolo::keep_freed_memory_in_heap();  // as the yolo CLI runs, so the figures compare
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s data.yaml [imgsz=320] [batch=16] [epochs=1] [workers=2] [device=cpu]\n", argv[0]);
     return 1;

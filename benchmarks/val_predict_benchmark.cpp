@@ -6,11 +6,13 @@
 #include <filesystem>
 #include <string>
 
+#include <yolo/process.h>
 #include <yolo/yolo.h>
 
 namespace fs = std::filesystem;
 
 int main(int argc, char** argv) try {
+  yolo::keep_freed_memory_in_heap();  // as the yolo CLI runs, so the figures compare
   if (argc < 3) {
     std::fprintf(stderr, "usage: %s model.pt data.yaml [imgsz=640] [batch=16] [device=cpu]\n", argv[0]);
     return 1;

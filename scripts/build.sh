@@ -5,13 +5,14 @@
 #       `scripts/install-deps.sh --torch2` installs: CUDA, cuDNN and NCCL on, warnings are errors.
 #       YOLO_TORCH2_PYTHON names another Python holding torch and pybind11 (e.g. the GPU machine's),
 #       YOLO_TORCH2_BUILD_DIR another build folder, YOLO_PREFIX_PATH more CMake prefixes (e.g. an OpenCV).
+# YOLO_BUILD_TARGET=yolo_cli builds one target (and what it needs) instead of everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "${1:-}" != "--torch2" ]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
         -DPython3_EXECUTABLE=/usr/bin/python3 -DPYTHON_EXECUTABLE=/usr/bin/python3 "$@"
-  cmake --build build -j "$(nproc)"
+  cmake --build build -j "$(nproc)" ${YOLO_BUILD_TARGET:+--target "$YOLO_BUILD_TARGET"}
   exit 0
 fi
 shift
@@ -37,4 +38,4 @@ cmake -S . -B "${YOLO_TORCH2_BUILD_DIR:-build-torch2}" -G Ninja -DCMAKE_BUILD_TY
       "${cudnn[@]}" \
       -DPython_EXECUTABLE="$python" -DPython3_EXECUTABLE="$python" -DPYTHON_EXECUTABLE="$python" \
       -DYOLO_WITH_NCCL=ON -DYOLO_WERROR=ON "$@"
-cmake --build "${YOLO_TORCH2_BUILD_DIR:-build-torch2}" -j "$(nproc)"
+cmake --build "${YOLO_TORCH2_BUILD_DIR:-build-torch2}" -j "$(nproc)" ${YOLO_BUILD_TARGET:+--target "$YOLO_BUILD_TARGET"}

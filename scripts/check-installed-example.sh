@@ -1,21 +1,42 @@
 #!/usr/bin/env bash
-# Installs a built yolocpp into a temporary prefix, builds examples/custom_module against that
-# installed package (as an application would) and runs it: one epoch with its own registered block
-# on tests/data/fdet. Standalone, so CI can call it; ctest runs it as installed_example_custom_module.
+# Installs a built yolocpp into a temporary folder and builds two projects against that installed package,
+# as applications would; ctest runs it as installed_package, CI may call it directly.
+#   examples/cmake_project  compiles every installed header on its own and links one program against the
+#                           shared and the static library; runs both
+#   examples/custom_module  registers its own block and trains one epoch on tests/data/fdet
 #   scripts/check-installed-example.sh [build-dir=build]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$(cd "${1:-$root/build}" && pwd)"
-work="$(mktemp -d "${TMPDIR:-/tmp}/yolocpp_installed_example.XXXXXX")"
+work="$(mktemp -d "${TMPDIR:-/tmp}/yolocpp_installed.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
-# The example's own build: Ninja when present, the package found only through the prefix, and the
+# DESTDIR keeps every installed file (absolute destinations too, such as the Python module's) in $work.
+DESTDIR="$work/stage" cmake --install "$build" --prefix /opt/yolocpp > "$work/install.log"
+prefix="$work/stage/opt/yolocpp"
+echo "installed: $(find "$prefix/include" -name '*.h' | wc -l) headers, $(cd "$prefix/lib" && echo libyolo*)"
+
+# Each project's own build: Ninja when present, the package found only through the prefix, and the
 # compiler launcher (ccache) of the main build if it had one.
 generator=()
 command -v ninja > /dev/null && generator=(-G Ninja)
 launcher=$(sed -n 's/^CMAKE_CXX_COMPILER_LAUNCHER:[A-Z]*=//p' "$build/CMakeCache.txt")
-cmake -S "$root/examples/custom_module" -B "$work/build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-      -DCMAKE_PREFIX_PATH="$work/prefix" ${launcher:+-DCMAKE_CXX_COMPILER_LAUNCHER="$launcher"} > "$work/configure.log"
-cmake --build "$work/build" -j 2 > "$work/build.log" || { cat "$work/build.log"; exit 1; }
-"$work/build/custom_module" "$root/tests/data/fdet/data.yaml" 1 128 "$work/runs"
+build_project() {
+  cmake -S "$root/examples/$1" -B "$work/$1" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+        -DCMAKE_PREFIX_PATH="$prefix" ${launcher:+-DCMAKE_CXX_COMPILER_LAUNCHER="$launcher"} \
+        > "$work/$1.configure.log" 2>&1 || { cat "$work/$1.configure.log"; exit 1; }
+  cmake --build "$work/$1" -j 2 > "$work/$1.build.log" 2>&1 || { cat "$work/$1.build.log"; exit 1; }
+}
+
+build_project cmake_project
+"$work/cmake_project/consumer_shared"
+"$work/cmake_project/consumer_static"
+ldd "$work/cmake_project/consumer_shared" | grep -q 'libyolo\.so' || { echo "consumer_shared does not load libyolo.so" >&2; exit 1; }
+if ldd "$work/cmake_project/consumer_static" | grep -q 'libyolo\.so'; then
+  echo "consumer_static loads libyolo.so" >&2
+  exit 1
+fi
+
+build_project custom_module
+"$work/custom_module/custom_module" "$root/tests/data/fdet/data.yaml" 1 128 "$work/runs"
+echo "installed package: both projects built and ran"

@@ -31,5 +31,6 @@ step() {
 step install bash scripts/install-deps.sh "${flag[@]}"
 step build bash scripts/build.sh "${flag[@]}"
 step ctest bash -c "cd $build && ctest --output-on-failure -j $(nproc)"
+step skips bash scripts/check-skips.sh "$build"  # a skip not on tests/allowed_skips.txt fails the run
 step pytest env PYTHONPATH="$PWD/$build/python" "$python" -m pytest -q python/tests
 echo "test.sh [$leg]: $(IFS=,; echo "${timings[*]}" | sed 's/,/, /g')" >&2

@@ -1,8 +1,6 @@
 #include "yolo/model.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 
 #include <opencv2/core.hpp>
@@ -10,7 +8,6 @@
 #include "engine/run_options.h"
 #include "engine/task.h"
 #include "yolo/engine/checkpointing.h"
-#include "yolo/engine/distributed.h"
 #include "yolo/engine/predictor.h"
 #include "yolo/engine/trainer.h"
 #include "yolo/engine/validator.h"
@@ -71,7 +68,7 @@ struct Model::State {
   nn::Network model{nullptr};
   std::string source;
   std::vector<std::string> names;
-  std::vector<std::pair<std::string, std::string>> train_args;  // from a checkpoint
+  std::vector<std::pair<std::string, ArgValue>> train_args;  // from a checkpoint
   bool has_weights = false;
   Callbacks callbacks;
 };
@@ -160,12 +157,6 @@ TrainResults Model::train(const TrainArgs& given) {
     s.names = data.names;
   }
   auto results = engine::train(s.model, args, s.callbacks);
-  if (engine::is_launched_worker()) {
-    // A rank started by the built-in launcher (device=0,1 / cpu,cpu) exists for this training only: the
-    // rest of the program is rank 0's to run.
-    std::fflush(nullptr);
-    std::exit(0);
-  }
   if (fs::exists(results.best)) {
     auto best = engine::load_model_from_checkpoint(results.best);
     s.model = best.model;
@@ -179,7 +170,7 @@ ValResults Model::val(const ValArgs& given) {
   ValArgs args = with_task_defaults(given);
   if (args.data().empty()) {
     for (const auto& [key, value] : state_->train_args)
-      if (key == "data") args.data(value);
+      if (key == "data") args.set(key, value);
     YOLO_CHECK(!args.data().empty(), "val needs a dataset: data=path/to/data.yaml");
   }
   return engine::validate(state_->model, args);

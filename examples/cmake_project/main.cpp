@@ -1,11 +1,40 @@
-// Builds yolov8n from the YAML that ships inside the library and prints its summary.
+// Builds yolov8n from the YAML that ships inside the library, prints its summary, and uses the public API
+// a program needs: arguments, the launcher, errors, the log sink and the version.
 #include <cstdio>
+#include <string>
 
+#include <yolo/process.h>
 #include <yolo/yolo.h>
+
+// The public headers bring no third-party headers but LibTorch's (and yolo.h not even those).
+#ifdef FMT_VERSION
+#error "a public yolocpp header includes fmt"
+#endif
+#ifdef CV_VERSION_MAJOR
+#error "a public yolocpp header includes OpenCV"
+#endif
+#ifdef TORCH_API
+#error "yolo.h includes LibTorch"
+#endif
+static_assert(YOLO_VERSION_MAJOR >= 0 && YOLO_VERSION_MINOR >= 0 && YOLO_VERSION_PATCH >= 0, "version macros");
 
 int main() {
   try {
-    std::printf("yolocpp %s: %s\n", YOLO_VERSION_STRING, yolo::Model("yolov8n.yaml").info().c_str());
+    int lines = 0;
+    yolo::set_log_sink([&](yolo::LogLevel, std::string_view) { ++lines; });
+    const auto args = yolo::TrainArgs::from_strings({"epochs=3", "imgsz=320", "device=cpu"});
+    yolo::RankLauncher ranks(args);  // one device: starts nothing
+    std::printf("yolocpp %d.%d.%d (%s): %s\n", YOLO_VERSION_MAJOR, YOLO_VERSION_MINOR, YOLO_VERSION_PATCH,
+                YOLO_VERSION_STRING, yolo::Model("yolov8n.yaml").info().c_str());
+    std::printf("%zu argument keys, epochs=%d, ranks=%d\n", yolo::TrainArgs::keys().size(), args.epochs(),
+                ranks.world_size());
+    try {
+      yolo::TrainArgs().epochs(-1);
+      return 1;
+    } catch (const yolo::Error& e) {
+      std::printf("expected error: %s\n", e.what());
+    }
+    yolo::set_log_sink({});
   } catch (const yolo::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

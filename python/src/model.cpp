@@ -9,6 +9,7 @@
 #include "results.h"
 #include "yolo/model.h"
 #include "yolo/utils/error.h"
+#include "yolo/process.h"
 #include "yolo/utils/suggest.h"
 
 namespace py = pybind11;
@@ -168,6 +169,20 @@ void bind_model(py::module_& m) {
                              })
       .def_property_readonly("task", [](const PyModel& self) { return self.model.task(); })
       .def("__repr__", [](const PyModel& self) { return "<yolo.Model " + self.model.source() + ">"; });
+
+  // device="0,1" / "cpu,cpu": the script's ranks 1..n-1 are copies of this Python process (docs/distributed.md).
+  py::class_<RankLauncher>(m, "RankLauncher",
+                           "Starts ranks 1..n-1 of a multi-device training as copies of this program (same "
+                           "interpreter, script and arguments); in those copies, is_worker is True and the script "
+                           "should exit after training.")
+      .def(py::init([](py::kwargs kwargs) { return std::make_unique<RankLauncher>(with_kwargs(TrainArgs(), kwargs)); }))
+      .def_property_readonly("is_worker", &RankLauncher::is_worker)
+      .def_property_readonly("rank", &RankLauncher::rank)
+      .def_property_readonly("world_size", &RankLauncher::world_size)
+      .def("join", &RankLauncher::join, py::arg("timeout") = 60.0, py::call_guard<py::gil_scoped_release>(),
+           "Rank 0: waits for the ranks it started; raises yolo.Error if one failed.");
+  m.def("keep_freed_memory_in_heap", &keep_freed_memory_in_heap,
+        "Tunes glibc's allocator for training loops (process-wide; see yolo/process.h).");
 }
 
 }  // namespace yolo::python

@@ -11,6 +11,8 @@
     for r in classifier.predict("images/"):
         print(r.path, r.probs.top1, r.probs.top1conf, r.probs.top5)
 """
-from ._yolo import Boxes, Error, Metrics, Model, Probs, Results, SystemChecks, __version__, checks, train_keys
+from ._yolo import (Boxes, Error, Metrics, Model, Probs, RankLauncher, Results, SystemChecks, __version__, checks,
+                    keep_freed_memory_in_heap, train_keys)
 
-__all__ = ["Boxes", "Error", "Metrics", "Model", "Probs", "Results", "SystemChecks", "__version__", "checks", "train_keys"]
+__all__ = ["Boxes", "Error", "Metrics", "Model", "Probs", "RankLauncher", "Results", "SystemChecks", "__version__",
+           "checks", "keep_freed_memory_in_heap", "train_keys"]

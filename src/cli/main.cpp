@@ -20,6 +20,7 @@
 #include "yolo/data/preview.h"
 #include "yolo/model.h"
 #include "yolo/nn/network.h"
+#include "yolo/process.h"
 #include "yolo/utils/checks.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
@@ -142,6 +143,10 @@ int run(int argc, char** argv) {
 
   auto args = yolo::TrainArgs::from_strings(command.arguments);
   args.mode(command.mode);
+  // What this program chooses for its process: the allocator kept warm for the loops, and one process per
+  // device for device=0,1 (ranks 1..n-1 are copies of this command that end after training).
+  yolo::keep_freed_memory_in_heap();
+  yolo::RankLauncher ranks(args);
   std::string model = args.model();
   if (model.empty()) {
     YOLO_CHECK(command.mode == "train", "{} needs a model: model=path/to/best.pt", command.mode);
@@ -156,6 +161,8 @@ int run(int argc, char** argv) {
   const bool classify = net.task() == "classify";
   if (command.mode == "train") {
     auto results = net.train(args);
+    if (ranks.is_worker()) return 0;
+    ranks.join();
     if (classify)
       std::printf("top1 %.4f  top5 %.4f  (%s)\n", results.metrics.top1, results.metrics.top5, results.save_dir.c_str());
     else

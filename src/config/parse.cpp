@@ -1,4 +1,4 @@
-#include "yolo/config/parse.h"
+#include "config/parse.h"
 
 #include <cctype>
 #include <cerrno>

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <ctime>
 #include <optional>
-#include <regex>
+#include <variant>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -24,19 +24,21 @@ namespace {
 
 // ---- writing -----------------------------------------------------------------------------------
 
-/// A train argument as the typed value Python would hold: bool, int, float, None or str.
-PickleValue typed_arg(const std::string& key, const std::string& text) {
-  if (TrainArgs::is_bool_key(key) && (text == "true" || text == "false")) return PickleValue(text == "true");
-  if (text.empty() || text == "null") return PickleValue();
-  static const std::regex integer(R"([-+]?\d+)"), real(R"([-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)");
-  if (std::regex_match(text, integer)) return PickleValue(static_cast<int64_t>(std::stoll(text)));
-  if (std::regex_match(text, real)) return PickleValue(std::stod(text));
-  return PickleValue(text);
-}
-
+/// The train args as Python holds them (bool, int, float, str, None, list of ints), typed by the key table.
 PickleValue args_value(const TrainArgs& args) {
+  struct ToPickle {
+    PickleValue operator()(std::monostate) const { return PickleValue(); }
+    PickleValue operator()(bool b) const { return PickleValue(b); }
+    PickleValue operator()(int64_t i) const { return PickleValue(i); }
+    PickleValue operator()(double d) const { return PickleValue(d); }
+    PickleValue operator()(const std::string& s) const { return PickleValue(s); }
+    PickleValue operator()(const std::vector<int64_t>& list) const {
+      PickleValue::Items items(list.begin(), list.end());
+      return PickleValue::list(std::move(items));
+    }
+  };
   auto dict = PickleValue::dict();
-  for (const auto& [key, value] : args.to_map()) dict.set_item(key, typed_arg(key, value));
+  for (const auto& key : TrainArgs::keys()) dict.set_item(key, std::visit(ToPickle{}, args.value(key)));
   return dict;
 }
 
@@ -256,16 +258,37 @@ void load_state_exactly(torch::nn::Module& model, const io::StateDict& state, co
   for (auto& b : model.named_buffers()) copy(b.key(), b.value());
 }
 
-/// Train args with strings as they are and other values as YAML scalars: what TrainArgs::set takes.
-std::vector<std::pair<std::string, std::string>> train_args_of(const io::Checkpoint& checkpoint) {
-  std::vector<std::pair<std::string, std::string>> out;
+/// A stored argument as a typed value: Python's None, bool, int, float, str and lists of ints as they are;
+/// anything else (a list of floats, a dict) as its YAML text, for TrainArgs::set to read or reject.
+ArgValue arg_value_of(const PickleValue& value) {
+  using Kind = PickleValue::Kind;
+  switch (value.kind()) {
+    case Kind::None: return std::monostate{};
+    case Kind::Bool: return value.as_bool();
+    case Kind::Int: return value.as_int();
+    case Kind::Float: return value.as_float();
+    case Kind::String: return value.as_string();
+    case Kind::List:
+    case Kind::Tuple: {
+      std::vector<int64_t> ints;
+      for (const auto& item : value.items()) {
+        if (!item.is(Kind::Int)) return io::to_yaml_scalar(value);
+        ints.push_back(item.as_int());
+      }
+      return ints;
+    }
+    default: return io::to_yaml_scalar(value);
+  }
+}
+
+/// ckpt["train_args"] (a dict, or the namespace object of older Ultralytics checkpoints) as typed values.
+std::vector<std::pair<std::string, ArgValue>> train_args_of(const io::Checkpoint& checkpoint) {
+  std::vector<std::pair<std::string, ArgValue>> out;
   const PickleValue* args = checkpoint.find("train_args");
-  if (!args || !args->is(PickleValue::Kind::Dict)) return checkpoint.train_args();
+  if (args && args->is(PickleValue::Kind::Object) && args->as_object().state) args = args->as_object().state.get();
+  if (!args || !args->is(PickleValue::Kind::Dict)) return out;
   for (const auto& [key, value] : args->dict_items()) {
-    if (!key.is(PickleValue::Kind::String)) continue;
-    out.emplace_back(key.as_string(), value.is(PickleValue::Kind::String) ? value.as_string()
-                                      : value.is_none()                   ? std::string()
-                                                                          : io::to_yaml_scalar(value));
+    if (key.is(PickleValue::Kind::String)) out.emplace_back(key.as_string(), arg_value_of(value));
   }
   return out;
 }

@@ -1,5 +1,3 @@
-#include "yolo/engine/host_memory.h"
-
 #include <cstdlib>
 #include <mutex>
 #include <string_view>
@@ -8,7 +6,9 @@
 #include <malloc.h>
 #endif
 
-namespace yolo::engine {
+#include "yolo/process.h"
+
+namespace yolo {
 
 void keep_freed_memory_in_heap() {
   static std::once_flag once;
@@ -25,4 +25,4 @@ void keep_freed_memory_in_heap() {
   });
 }
 
-}  // namespace yolo::engine
+}  // namespace yolo

@@ -1,5 +1,4 @@
 #include "yolo/engine/predictor.h"
-#include "yolo/engine/host_memory.h"
 
 #include <algorithm>
 #include <chrono>
@@ -17,6 +16,7 @@
 #include <opencv2/videoio.hpp>
 #endif
 
+#include "config/resolve.h"
 #include "engine/run_options.h"
 #include "engine/task.h"
 #include "yolo/engine/device.h"
@@ -121,6 +121,7 @@ Predictor::Predictor(nn::Network model, const PredictArgs& args, std::vector<std
       names_(std::move(names)) {
   device_ = select_device(options_->device).primary;
   model_->to(device_);
+  options_->imgsz = config::check_imgsz(options_->imgsz, std::max<int64_t>(32, model_->strides().back()));
   if (options_->save || options_->save_txt || options_->save_crop)
     save_dir_ = run_folder(options_->project, task_.name, options_->name, "predict", options_->exist_ok);
 }
@@ -128,7 +129,6 @@ Predictor::Predictor(nn::Network model, const PredictArgs& args, std::vector<std
 Predictor::~Predictor() = default;
 
 std::vector<Prediction> Predictor::infer(const std::vector<cv::Mat>& images, const std::vector<std::string>& paths) {
-  keep_freed_memory_in_heap();
   c10::InferenceMode inference;
   const auto t0 = Clock::now();
   const int64_t stride = std::max<int64_t>(32, static_cast<int64_t>(model_->strides().back()));

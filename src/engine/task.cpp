@@ -1,5 +1,6 @@
 #include "engine/task.h"
 
+#include "config/resolve.h"
 #include "yolo/data/loader.h"
 #include "yolo/utils/error.h"
 
@@ -8,7 +9,7 @@ namespace yolo::engine {
 data::LoaderOptions loader_options(const DataOptions& options, const LoaderRequest& request, bool shuffle) {
   data::LoaderOptions lo;
   lo.batch_size = request.batch_size;
-  lo.workers = options.workers;
+  lo.workers = config::cap_workers(options.workers, request.world_size);  // at most the CPUs per rank
   lo.shuffle = shuffle;
   lo.seed = options.seed;
   lo.pin_memory = request.pin_memory;

@@ -1,5 +1,4 @@
 #include "yolo/engine/trainer.h"
-#include "yolo/engine/host_memory.h"
 
 #include <chrono>
 #include <cmath>
@@ -23,7 +22,9 @@
 #include "yolo/engine/amp.h"
 #include "yolo/engine/checkpointing.h"
 #include "yolo/engine/device.h"
-#include "yolo/engine/distributed.h"
+#include "config/resolve.h"
+#include "engine/gradient_reducer.h"
+#include "engine/launcher.h"
 #include "yolo/engine/ema.h"
 #include "yolo/engine/optimizer.h"
 #include "yolo/engine/run_dir.h"
@@ -155,8 +156,7 @@ class Trainer {
   GradScaler scaler_{false};
 
   DistributedEnv dist_;
-  std::shared_ptr<HostedStore> hosted_store_;  // rank 0 of the built-in launcher, until the group takes it
-  std::unique_ptr<WorkerProcesses> workers_;     // rank 0 of a run started by the built-in launcher
+  LaunchedRun* launch_ = nullptr;  // rank 0 of a run that a yolo::RankLauncher started
   std::unique_ptr<ProcessGroup> group_;
   std::unique_ptr<GradientReducer> reducer_;
   std::optional<LogLevel> saved_log_level_;  // ranks other than 0 print warnings and errors only
@@ -278,6 +278,8 @@ void Trainer::setup() {
 
 void Trainer::setup_data(int64_t world) {
   stride_ = std::max<int64_t>(32, static_cast<int64_t>(model_->strides().back()));
+  // As Ultralytics' trainer, for every task: imgsz a multiple of the largest stride, at least 32.
+  opt_.imgsz = options_.data.dataset.imgsz = config::check_imgsz(opt_.imgsz, stride_, stride_);
   LoaderRequest train;
   train.train = true;
   train.batch_size = rank_batch_;
@@ -343,26 +345,14 @@ void Trainer::setup_distributed() {
   dist_ = distributed_env_from_environment();
   const auto devices = static_cast<int>(device_.all.size());
   if (!dist_.active() && devices <= 1) return;  // one process
-  YOLO_CHECK(opt_.ddp_timeout > 0, "ddp_timeout={} must be a positive number of seconds", opt_.ddp_timeout);
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(opt_.ddp_timeout * 1000));
-  if (!dist_.active()) {
-    // The built-in launcher: this process becomes rank 0 and starts the others.
-    dist_.world_size = devices;
-    dist_.rank = dist_.local_rank = 0;
-    dist_.master_addr = "127.0.0.1";
-    const char* port = std::getenv("MASTER_PORT");
-    if (port && *port) {
-      char* end = nullptr;
-      const long value = std::strtol(port, &end, 10);
-      YOLO_CHECK(*end == '\0' && value > 0 && value < 65536, "MASTER_PORT={} is not a TCP port", port);
-      dist_.master_port = static_cast<int>(value);
-    }
-    // Rank 0 holds its port before the others are told about it: 29500 (or MASTER_PORT) when free, else
-    // any free port, with no window for another run to take it.
-    hosted_store_ = std::make_shared<HostedStore>(dist_.master_addr, dist_.master_port, timeout, dist_.world_size);
-    dist_.master_port = hosted_store_->port();
-    dist_.source = "launcher";
-    workers_ = std::make_unique<WorkerProcesses>(dist_);
+  if (!dist_.active()) {  // rank 0 of the ranks that main's yolo::RankLauncher started
+    launch_ = launched_run();
+    YOLO_CHECK(launch_ && launch_->env.world_size == devices,
+               "device={} trains one process per device: create a yolo::RankLauncher in main before training "
+               "(yolo/process.h; the yolo CLI does), or start the {} ranks with torchrun or Slurm",
+               opt_.device, devices);
+    dist_ = launch_->env;
   }
   if (devices > 1) {
     YOLO_CHECK(dist_.local_rank < devices,
@@ -379,24 +369,24 @@ void Trainer::setup_distributed() {
     saved_log_level_ = log_level();
     set_log_level(LogLevel::Warning);
   }
-  if (!workers_) {
+  if (!launch_) {
     group_ = ProcessGroup::create(dist_, device_.primary, timeout);
   } else {
     // The rendezvous waits for every rank up to the timeout; a rank that this process started and that
     // failed on its way there (bad arguments, a missing file) ends the wait at once. The rendezvous runs
     // in a thread of its own, left behind (it ends at the timeout) if a rank failed.
     std::packaged_task<std::unique_ptr<ProcessGroup>()> task(
-        [env = dist_, device = device_.primary, timeout, hosted = std::move(hosted_store_)] {
+        [env = dist_, device = device_.primary, timeout, hosted = launch_->store] {
           return ProcessGroup::create(env, device, timeout, hosted);
         });
     auto joined = task.get_future();
     std::thread(std::move(task)).detach();
     while (joined.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
-      const auto failed = workers_->failures();
+      const auto failed = launch_->workers->failures();
       YOLO_CHECK(failed.empty(), "distributed training failed before every rank joined: {}", failed);
     }
     group_ = joined.get();
-    group_->on_failure_describe([workers = workers_.get()] { return workers->failures(); });
+    group_->on_failure_describe([workers = launch_->workers] { return workers->failures(); });
   }
   log_info("DDP: rank {} of {} ({}), rendezvous {}:{}, timeout {}s", dist_.rank, dist_.world_size, dist_.source,
            dist_.master_addr, dist_.master_port, opt_.ddp_timeout);
@@ -619,7 +609,7 @@ TrainResults Trainer::run() {
   EarlyStopping stopper(opt_.patience, opt_.patience_metric);
   train_start_ = Clock::now();
   log_info("Image sizes {} train, {} val\nUsing {} dataloader workers\nLogging results to {}\nStarting training for {}",
-           opt_.imgsz, opt_.imgsz, options_.data.workers, save_dir_.string(),
+           opt_.imgsz, opt_.imgsz, train_loader_->options().workers, save_dir_.string(),
            opt_.time > 0 ? fmt::format("{} hours...", opt_.time) : fmt::format("{} epochs...", epochs_));
   event.save_dir = save_dir_.string();
   event.rank = group_ ? group_->rank() : 0, event.world_size = group_ ? group_->world_size() : 1;
@@ -698,18 +688,14 @@ TrainResults Trainer::run() {
   results.epochs_completed = completed;
   if (group_) {
     // Training is over for every rank; rank 0 alone strips the checkpoints and validates best.pt, as
-    // Ultralytics does, and then makes sure the ranks it started ended well.
+    // Ultralytics does (main's RankLauncher then sees the ranks it started end).
     group_->barrier();
     if (!main_rank()) {
       results.metrics = metrics_;
       return results;
     }
   }
-  auto join_workers = [this] {
-    if (workers_) workers_->join(std::chrono::seconds(60));
-  };
-  if (interrupted_) {
-    join_workers();  // keep last.pt resumable and skip the final validation
+  if (interrupted_) {  // keep last.pt resumable and skip the final validation
     log_warning("Training interrupted; resume with resume={}", results.last);
     results.metrics = metrics_;
     return results;
@@ -719,7 +705,6 @@ TrainResults Trainer::run() {
   }
   results.metrics = fs::exists(results.best) ? final_validation(results.best) : metrics_;
   results.metrics.save_dir = results.save_dir;
-  join_workers();
   log_info("Results saved to {}", results.save_dir);
   event.metrics = results.metrics;
   callbacks_.run("on_train_end", event);
@@ -729,7 +714,6 @@ TrainResults Trainer::run() {
 }  // namespace
 
 TrainResults train(nn::Network model, const TrainArgs& args, const Callbacks& callbacks) {
-  keep_freed_memory_in_heap();
   const Task& task = task_named(model->task());
   auto options = make_run_options(args, task.name);
   return Trainer(std::move(model), task, std::move(options), args, callbacks).run();

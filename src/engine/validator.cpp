@@ -1,5 +1,4 @@
 #include "yolo/engine/validator.h"
-#include "yolo/engine/host_memory.h"
 
 #include <array>
 #include <cctype>
@@ -13,7 +12,8 @@
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/data/loader.h"
 #include "yolo/engine/device.h"
-#include "yolo/engine/distributed.h"
+#include "config/resolve.h"
+#include "engine/process_group.h"
 #include "yolo/engine/run_dir.h"
 #include "yolo/io/checkpoint.h"
 #include "metrics/classify_metrics.h"
@@ -311,7 +311,6 @@ std::shared_ptr<data::DataLoader> make_val_loader(const std::vector<std::string>
 }
 
 ValResults validate(nn::Network model, const ValArgs& args) {
-  keep_freed_memory_in_heap();
   const Task& task = task_named(model->task());
   const auto options = make_run_options(args, task.name);
   const auto device = select_device(options.trainer.device).primary;

@@ -1,12 +1,20 @@
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <sstream>
 #include <string>
+#include <thread>
+#include <variant>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "catch.h"
+#include "config/resolve.h"
 #include "yolo/config/args.h"
-#include "yolo/config/parse.h"
+#include "config/parse.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 
@@ -192,9 +200,45 @@ TEST_CASE("unknown keys name the closest valid keys", "[config]") {
   CHECK_THROWS_AS(TrainArgs::from_strings({"epochs="}), yolo::Error);
 }
 
-TEST_CASE("Ultralytics keys for other tasks and export are accepted and ignored", "[config]") {
-  const auto args = TrainArgs::from_map({{"format", "onnx"}, {"overlap_mask", "True"}, {"tracker", "botsort.yaml"}});
-  CHECK(args.to_yaml() == TrainArgs().to_yaml());
+TEST_CASE("every key of Ultralytics' default.yaml is a key, export's included, with its default", "[config]") {
+  const TrainArgs args;
+  CHECK(args.format() == "torchscript");
+  CHECK_FALSE(args.keras());
+  CHECK_FALSE(args.optimize());
+  CHECK_FALSE(args.int8());
+  CHECK_FALSE(args.dynamic());
+  CHECK(args.simplify());
+  CHECK(args.opset() == 0);      // None
+  CHECK(args.workspace() == 0);  // None
+  CHECK_FALSE(args.nms());
+  CHECK(args.overlap_mask());
+  CHECK(args.mask_ratio() == 4);
+  CHECK(args.tracker() == "botsort.yaml");
+  const auto set = TrainArgs::from_map({{"format", "onnx"}, {"opset", "12"}, {"dynamic", "True"}, {"workspace", "4"}});
+  CHECK(set.format() == "onnx");
+  CHECK(set.opset() == 12);
+  CHECK(set.dynamic());
+  CHECK(set.workspace() == 4.0);
+  CHECK_THAT(set.to_yaml(), ContainsSubstring("\nformat: onnx\nkeras: false\noptimize: false\nint8: false\n"
+                                              "dynamic: true\nsimplify: true\nopset: 12\nworkspace: 4.0\nnms: false\n"));
+  // The 8.3.166 default.yaml keys in its order, then yolocpp's own.
+  const std::vector<std::string> ultralytics{
+      "task", "mode", "model", "data", "epochs", "time", "patience", "batch", "imgsz", "save", "save_period", "cache",
+      "device", "workers", "project", "name", "exist_ok", "pretrained", "optimizer", "verbose", "seed",
+      "deterministic", "single_cls", "rect", "cos_lr", "close_mosaic", "resume", "amp", "fraction", "profile",
+      "freeze", "multi_scale", "overlap_mask", "mask_ratio", "dropout", "val", "split", "save_json", "conf", "iou",
+      "max_det", "half", "dnn", "plots", "source", "vid_stride", "stream_buffer", "visualize", "augment",
+      "agnostic_nms", "classes", "retina_masks", "embed", "show", "save_frames", "save_txt", "save_conf",
+      "save_crop", "show_labels", "show_conf", "show_boxes", "line_width", "format", "keras", "optimize", "int8",
+      "dynamic", "simplify", "opset", "workspace", "nms", "lr0", "lrf", "momentum", "weight_decay",
+      "warmup_epochs", "warmup_momentum", "warmup_bias_lr", "box", "cls", "dfl", "pose", "kobj", "nbs", "hsv_h",
+      "hsv_s", "hsv_v", "degrees", "translate", "scale", "shear", "perspective", "flipud", "fliplr", "bgr",
+      "mosaic", "mixup", "cutmix", "copy_paste", "copy_paste_mode", "auto_augment", "erasing", "cfg", "tracker"};
+  const auto& keys = TrainArgs::keys();
+  REQUIRE(keys.size() == ultralytics.size() + 5);
+  CHECK(std::vector<std::string>(keys.begin(), keys.begin() + static_cast<long>(ultralytics.size())) == ultralytics);
+  CHECK(std::vector<std::string>(keys.end() - 5, keys.end()) ==
+        std::vector<std::string>{"datasets_dir", "scale_lr", "save_batches", "ddp_timeout", "save_dir"});
 }
 
 TEST_CASE("ill-typed values name the key, the value and the type", "[config]") {
@@ -282,17 +326,195 @@ TEST_CASE("scalar parsing helpers", "[config]") {
 }
 
 TEST_CASE("a key yolocpp keeps but does not act on warns when set away from its default", "[config]") {
-  std::vector<std::string> warnings;
-  yolo::set_log_sink([&](yolo::LogLevel level, std::string_view line) {
-    if (level == yolo::LogLevel::Warning) warnings.emplace_back(line);
-  });
+  yolo::test::LogCapture capture(yolo::LogLevel::Warning);
   auto args = yolo::TrainArgs::from_strings({"cutmix=0.0", "augment=False", "epochs=3"});  // defaults: quiet
-  CHECK(warnings.empty());
+  CHECK(capture.lines().empty());
   args.set("cutmix", "0.5");
-  args.set("augment", "True");
-  yolo::set_log_sink({});
+  args.augment(true);  // the C++ setter warns the same way
+  const auto warnings = capture.lines();
   REQUIRE(warnings.size() == 2);
   CHECK(warnings[0].find("'cutmix=0.5' has no effect") != std::string::npos);
   CHECK(warnings[1].find("test-time augmentation") != std::string::npos);
   CHECK(args.cutmix() == 0.5);  // kept, so that args.yaml and checkpoints carry what was asked
+}
+
+// ---- ranges -------------------------------------------------------------------------------------------
+
+namespace {
+
+/// Values just outside a key's range, from the range as the table describes it.
+std::vector<std::string> outside(const yolo::ArgInfo& info) {
+  const std::string& r = info.range;
+  if (r == "between 0.0 and 1.0") return {"-0.1", "1.5"};
+  if (r.rfind(">= ", 0) == 0) {
+    const double lo = std::stod(r.substr(3));
+    return {info.type.find("float") != std::string::npos && info.type.find("int") == std::string::npos
+                ? fmt::format("{}", lo - 0.5)
+                : std::to_string(static_cast<long>(lo) - 1)};
+  }
+  if (r.rfind("> ", 0) == 0) return {r.substr(2), "-1"};
+  if (r.rfind("-1 (AutoBatch)", 0) == 0) return {"0", "-2", "2.5"};
+  if (r.find("one of") != std::string::npos || r.find("True/ram") != std::string::npos) return {"not_a_choice"};
+  FAIL("a range this test cannot invert: '" << r << "' of " << info.key);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("every key's range is checked: a value outside it is an error naming the key and the range", "[config]") {
+  size_t ranged = 0;
+  for (const auto& info : TrainArgs::table()) {
+    if (info.range.empty()) continue;
+    ++ranged;
+    for (const auto& bad : outside(info)) {
+      INFO(info.key << "=" << bad);
+      const auto message = error_of([&] { TrainArgs().set(info.key, bad); });
+      CHECK_THAT(message, ContainsSubstring("'" + info.key + "="));
+      CHECK_THAT(message, ContainsSubstring(info.key + " must be"));
+    }
+    // The default lies inside the range, and the written default reads back.
+    INFO(info.key << " default " << info.default_value);
+    CHECK(TrainArgs().set(info.key, info.default_value).get(info.key) == info.default_value);
+  }
+  CHECK(ranged >= 50);
+  // The keys without a range take any value of their type: a conscious choice per key, listed here.
+  std::vector<std::string> unranged;
+  for (const auto& info : TrainArgs::table())
+    if (info.range.empty() && info.type != "bool") unranged.push_back(info.key);
+  CHECK(unranged == std::vector<std::string>{"model", "data", "save_period", "device", "project", "name",
+                                             "pretrained", "resume", "source", "degrees", "shear", "cfg", "tracker",
+                                             "datasets_dir", "save_dir"});
+}
+
+TEST_CASE("the new user's mistakes: epochs=-1, batch=0, workers=-1, conf=2 are errors before training", "[config]") {
+  CHECK_THROWS_WITH(TrainArgs::from_strings({"epochs=-1"}), "'epochs=-1' is invalid: epochs must be >= 1");
+  CHECK_THROWS_WITH(TrainArgs().epochs(0), "'epochs=0' is invalid: epochs must be >= 1");  // the C++ setter too
+  CHECK_THROWS_WITH(TrainArgs::from_strings({"batch=0"}), ContainsSubstring("batch must be -1 (AutoBatch)"));
+  CHECK_THROWS_WITH(TrainArgs::from_strings({"workers=-1"}), ContainsSubstring("workers must be >= 0"));
+  CHECK_THROWS_WITH(TrainArgs::from_strings({"ddp_timeout=0"}), ContainsSubstring("ddp_timeout must be > 0"));
+  CHECK_THROWS_WITH(TrainArgs::from_strings({"freeze=-2"}), ContainsSubstring("freeze must be >= 0"));
+  CHECK_THROWS_WITH(TrainArgs::from_strings({"classes=[0, -1]"}), ContainsSubstring("classes must be >= 0"));
+  const TrainArgs args;  // a failed set leaves the key as it was
+  auto changed = TrainArgs().epochs(5);
+  CHECK_THROWS(changed.set("epochs", "-1"));
+  CHECK(changed.epochs() == 5);
+  CHECK(args.batch() == 16);
+  CHECK(TrainArgs::from_strings({"batch=-1"}).batch() == -1);
+  CHECK(TrainArgs::from_strings({"batch=0.7"}).batch() == 0.7);
+}
+
+TEST_CASE("words are matched without regard to case and kept as Ultralytics spells them", "[config]") {
+  CHECK(TrainArgs::from_strings({"optimizer=adamw"}).optimizer() == "AdamW");
+  CHECK(TrainArgs::from_strings({"optimizer=SGD"}).optimizer() == "SGD");
+  CHECK(TrainArgs::from_strings({"format=ONNX"}).format() == "onnx");
+  CHECK_THROWS_WITH(TrainArgs::from_strings({"optimizer=Lion"}), ContainsSubstring("optimizer must be one of SGD"));
+}
+
+TEST_CASE("imgsz is rounded up to the stride with Ultralytics' warning, workers are capped at the CPUs", "[config]") {
+  yolo::test::LogCapture capture(yolo::LogLevel::Warning);
+  CHECK(yolo::config::check_imgsz(333, 32) == 352);
+  CHECK(capture.lines() ==
+        std::vector<std::string>{"imgsz=[333] must be multiple of max stride 32, updating to [352]"});
+  CHECK(yolo::config::check_imgsz(640, 32) == 640);
+  CHECK(yolo::config::check_imgsz(16, 32, 32) == 32);  // the trainer's floor: one stride
+  CHECK(capture.lines().size() == 2);
+  const auto cpus = static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency()));
+  CHECK(yolo::config::cap_workers(1000, 1) == cpus);
+  CHECK(yolo::config::cap_workers(1000, 2) == cpus / 2);
+  CHECK(yolo::config::cap_workers(0, 1) == 0);
+  CHECK(yolo::config::cap_workers(1, 1) == 1);
+}
+
+// ---- typed values (checkpoints) ------------------------------------------------------------------------
+
+TEST_CASE("value() gives each key as Python holds it, set() takes typed values without guessing", "[config]") {
+  const auto args = TrainArgs::from_strings({"epochs=3", "batch=0.5", "name=null", "classes=[1, 2]", "cache=True",
+                                             "resume=runs/x/last.pt", "device=0"});
+  CHECK(std::get<int64_t>(args.value("epochs")) == 3);
+  CHECK(std::get<double>(args.value("batch")) == 0.5);
+  CHECK(std::get<int64_t>(TrainArgs().value("batch")) == 16);
+  CHECK(std::holds_alternative<std::monostate>(args.value("name")));  // name=null on the command line is None
+  CHECK(std::get<std::vector<int64_t>>(args.value("classes")) == std::vector<int64_t>{1, 2});
+  CHECK(std::get<std::string>(args.value("cache")) == "ram");
+  CHECK(std::get<bool>(TrainArgs().value("cache")) == false);
+  CHECK(std::get<bool>(TrainArgs().value("pretrained")) == true);
+  CHECK(std::get<std::string>(args.value("resume")) == "runs/x/last.pt");
+  CHECK(std::get<std::string>(args.value("device")) == "0");
+  CHECK(std::holds_alternative<std::monostate>(TrainArgs().value("conf")));
+  CHECK(std::get<double>(TrainArgs().value("lr0")) == 0.01);
+  CHECK(std::get<bool>(TrainArgs().value("amp")) == true);
+
+  // A string stays a string, even one that reads as None or a number: the name of a run called "null".
+  TrainArgs typed;
+  typed.set("name", yolo::ArgValue(std::string("null"))).set("project", yolo::ArgValue(std::string("123")));
+  CHECK(typed.name() == "null");
+  CHECK(typed.project() == "123");
+  // What Ultralytics' checkpoints hold: ints for device, lists for imgsz, True for cache, None for defaults.
+  typed.set("device", yolo::ArgValue(int64_t{1}))
+      .set("imgsz", yolo::ArgValue(std::vector<int64_t>{320, 320}))
+      .set("cache", yolo::ArgValue(true))
+      .set("epochs", yolo::ArgValue(int64_t{7}))
+      .set("lr0", yolo::ArgValue(int64_t{0}))
+      .set("freeze", yolo::ArgValue(int64_t{2}))
+      .set("time", yolo::ArgValue());
+  CHECK(typed.device() == "1");
+  CHECK(typed.imgsz() == 320);
+  CHECK(typed.cache() == "ram");
+  CHECK(typed.epochs() == 7);
+  CHECK(typed.lr0() == 0.0);
+  CHECK(typed.freeze() == std::vector<int64_t>{0, 1});
+  CHECK(typed.time() == 0);
+  CHECK_THROWS_WITH(typed.set("epochs", yolo::ArgValue(2.5)), ContainsSubstring("epochs must be an int"));
+  CHECK_THROWS_WITH(typed.set("epochs", yolo::ArgValue(int64_t{-1})), ContainsSubstring("epochs must be >= 1"));
+  // Every key's typed value reads back to the same args.
+  const auto full = TrainArgs::from_strings({"epochs=3", "batch=0.5", "freeze=2", "classes=[1, 3]", "device=0,1",
+                                             "name=it's: odd", "cache=disk", "resume=true", "conf=0.3", "opset=12"});
+  TrainArgs back;
+  for (const auto& key : TrainArgs::keys()) back.set(key, full.value(key));
+  CHECK(back.to_yaml() == full.to_yaml());
+}
+
+// ---- docs ----------------------------------------------------------------------------------------------
+
+namespace {
+
+std::string arguments_markdown() {
+  std::string text =
+      "# Arguments\n\n"
+      "Every key of `yolo train`, `val`, `predict` and `export`, on the command line (`key=value`), in a YAML file\n"
+      "(`cfg=file.yaml`), as Python keyword arguments and as C++ setters (`yolo::TrainArgs().epochs(3)`). Names\n"
+      "and defaults are Ultralytics 8.3.166's `cfg/default.yaml`; yolocpp's own keys come last. A value outside\n"
+      "its range is an error. Keys marked *no effect* are kept (args.yaml and checkpoints round-trip) and warn\n"
+      "when set.\n\n"
+      "Generated from the key table, `include/yolo/config/arg_table.h`, by\n"
+      "`YOLO_WRITE_DOCS=1 build/tests/yolo_tests \"docs/arguments.md is the key table\"`; a test fails when it\n"
+      "is out of date. Adding a key is one row in that table.\n\n"
+      "| key | type | default | range | meaning |\n"
+      "| --- | --- | --- | --- | --- |\n";
+  for (const auto& info : TrainArgs::table()) {
+    std::string help = info.help;
+    if (!info.unused.empty()) help += " (*no effect*: " + info.unused + ")";
+    auto escape = [](std::string cell) {
+      std::string out;
+      for (char c : cell) out += c == '|' ? std::string("\\|") : std::string(1, c);
+      return out;
+    };
+    text += fmt::format("| `{}` | {} | `{}` | {} | {} |\n", info.key, escape(info.type), info.default_value,
+                        escape(info.range), escape(help));
+  }
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("docs/arguments.md is the key table", "[config][docs]") {
+  const fs::path path = fs::path(yolo::test::data_dir()) / ".." / ".." / "docs" / "arguments.md";
+  const auto expected = arguments_markdown();
+  if (const char* write = std::getenv("YOLO_WRITE_DOCS"); write && std::string(write) == "1")
+    std::ofstream(path) << expected;
+  std::ifstream in(path);
+  std::stringstream actual;
+  actual << in.rdbuf();
+  INFO("regenerate with: YOLO_WRITE_DOCS=1 build/tests/yolo_tests \"docs/arguments.md is the key table\"");
+  CHECK(actual.str() == expected);
 }

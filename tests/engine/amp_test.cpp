@@ -29,7 +29,7 @@ TEST_CASE("the loss scaler multiplies the loss and divides the gradients back", 
   CHECK(torch::equal(p.grad(), torch::tensor({2.0f, -1.0f})));
 }
 
-TEST_CASE("an overflowed gradient skips the step and halves the scale; clean steps grow it", "[amp]") {
+TEST_CASE("an overflowed gradient skips the step and halves the scale, clean steps grow it", "[amp]") {
   GradScaler scaler(true, 64.0, 2.0, 0.5, /*growth_interval=*/3);
   auto p = param_with_grad({1.0f, std::numeric_limits<float>::infinity()});
   CHECK_FALSE(scaler.unscale({p}));
@@ -58,7 +58,7 @@ TEST_CASE("a disabled scaler leaves loss and gradients alone and never skips", "
   CHECK_THROWS_AS(GradScaler(true, 0.0), yolo::Error);
 }
 
-TEST_CASE("AMP is used on CUDA only; every other device trains in fp32", "[amp]") {
+TEST_CASE("AMP is used on CUDA only, every other device trains in fp32", "[amp]") {
   CHECK(yolo::engine::amp_precision(torch::kCPU, true) == Precision::fp32);
   CHECK(yolo::engine::amp_precision(torch::kCPU, false) == Precision::fp32);
   CHECK(yolo::engine::to_string(Precision::bf16) == "bf16");

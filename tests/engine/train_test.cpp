@@ -122,13 +122,12 @@ TEST_CASE("a diverging run stops with a clear message instead of training on NaN
 
 TEST_CASE("pretrained=x.pt loads into the model built for the dataset's classes", "[engine][train]") {
   const auto project = fresh_dir("pretrained");
-  std::vector<std::string> lines;
-  yolo::set_log_sink([&](yolo::LogLevel, std::string_view line) { lines.emplace_back(line); });
+  yolo::test::LogCapture capture;
   yolo::Model("yolov8n.yaml")
       .train(yolo::TrainArgs::from_strings({"data=" + fixture_data(), "project=" + project.string(), "name=p",
                                             "pretrained=" + yolo::test::data_path("yolov8n_fdet.pt"), "epochs=1",
                                             "imgsz=64", "batch=8", "workers=1", "val=False", "plots=False"}));
-  yolo::set_log_sink({});
+  const auto lines = capture.lines();
   // All 355 tensors, the 10-class head included (the reference checkpoint has nc=10 like the fixture).
   CHECK(std::any_of(lines.begin(), lines.end(),
                     [](const std::string& l) { return l.find("Transferred 355/355 items") != std::string::npos; }));
@@ -161,14 +160,13 @@ TEST_CASE("a run stopped mid-epoch leaves last.pt that repeats that epoch on res
   fs::remove_all(project);
 }
 
-TEST_CASE("plots=True writes the first training batches; multi_scale=True trains at drawn sizes", "[engine][train]") {
+TEST_CASE("plots=True writes the first training batches, multi_scale=True trains at drawn sizes", "[engine][train]") {
   const auto project = fresh_dir("plots");
-  std::vector<std::string> lines;
-  yolo::set_log_sink([&](yolo::LogLevel, std::string_view line) { lines.emplace_back(line); });
+  yolo::test::LogCapture capture;
   auto results = yolo::Model("yolov8n.yaml")
                      .train(yolo::TrainArgs().data(fixture_data()).epochs(1).imgsz(96).batch(4).workers(1)
                                 .project(project.string()).name("run").val(false).plots(true).multi_scale(true));
-  yolo::set_log_sink({});
+  const auto lines = capture.lines();
   const fs::path run = results.save_dir;
   for (const auto* name : {"train_batch0.jpg", "train_batch1.jpg", "train_batch2.jpg"})
     CHECK(fs::file_size(run / name) > 1000);

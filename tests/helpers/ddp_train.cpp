@@ -5,13 +5,15 @@
 // (fp32, not the stripped fp16 checkpoint) as one flat tensor to OUT.rank<R>.pt, and those it started
 // from to OUT.rank<R>.initial.pt. The rank KILL_RANK
 // SIGKILLs itself after its batch KILL_BATCH of the first epoch (-1: nobody), as a crash would.
-// The launcher's ranks (device=cpu,cpu) re-run this program with the same arguments.
+// With device=cpu,cpu its yolo::RankLauncher starts rank 1 as a copy of this program with the same arguments,
+// which ends after training (tests/distributed/ddp_test.cpp).
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include <yolo/process.h>
 #include <yolo/yolo.h>
 
 #include "yolo/data/dataset_yaml.h"
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> tokens(argv + 4, argv + argc);
   try {
     auto args = yolo::TrainArgs::from_strings(tokens);
+    yolo::RankLauncher ranks(args);
     const auto data = yolo::data::load_data_spec(args.data(), args.datasets_dir());
     torch::manual_seed(args.seed());
     yolo::nn::YoloModel model(yolo::nn::load_model_spec("yolov8n.yaml", static_cast<int64_t>(data.names.size())));
@@ -54,6 +57,8 @@ int main(int argc, char** argv) {
     torch::save(flat_parameters(), out + ".rank" + std::to_string(rank) + ".pt");
     torch::save(initial, out + ".rank" + std::to_string(rank) + ".initial.pt");
     std::printf("rank %d done: %s mAP50-95 %.6f\n", rank, results.save_dir.c_str(), results.metrics.map50_95);
+    if (ranks.is_worker()) return 0;
+    ranks.join();
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -170,10 +170,7 @@ TEST_CASE("DetectionLoss rejects malformed inputs with a message", "[loss]") {
 }
 
 TEST_CASE("DetectionLoss on CUDA agrees with the CPU", "[loss][cuda]") {
-  if (!torch::cuda::is_available()) {
-    SUCCEED("no CUDA device");
-    return;
-  }
+  if (!torch::cuda::is_available()) YOLO_SKIP("no CUDA device");
   const UltralyticsCase c;
   const auto loss = c.make_loss();
   auto feats = leaves(c.feats, torch::kCUDA);

@@ -143,7 +143,7 @@ TEST_CASE("nms: blocked greedy equals the textbook greedy on thousands of boxes"
 }
 
 TEST_CASE("nms: CUDA gives the CPU result", "[metrics][cuda]") {
-  if (!torch::cuda::is_available()) return;  // Catch2 2.x has no SKIP
+  if (!torch::cuda::is_available()) YOLO_SKIP("no CUDA device");
   torch::manual_seed(1);
   auto prediction = torch::cat(
       {torch::rand({2, 2, 3000}) * 640, torch::rand({2, 2, 3000}) * 100 + 10, torch::rand({2, 5, 3000}).pow(2)}, 1);
@@ -174,15 +174,12 @@ TEST_CASE("scale_boxes undoes the letterbox and clips", "[metrics]") {
 }
 
 TEST_CASE("non_max_suppression: the time guard warns and leaves later images empty", "[metrics]") {
-  std::vector<std::string> warnings;
-  yolo::set_log_sink([&](yolo::LogLevel level, std::string_view message) {
-    if (level == yolo::LogLevel::Warning) warnings.emplace_back(message);
-  });
+  yolo::test::LogCapture capture(yolo::LogLevel::Warning);
   auto one = head_output({{100, 100, 50, 50, 0.9f}});
   NmsOptions hurried;
   hurried.time_limit_s = 1e-12;
   auto out = non_max_suppression(torch::cat({one, one}), hurried);
-  yolo::set_log_sink({});
+  const auto warnings = capture.lines();
   CHECK(out[0].size(0) == 1);
   CHECK(out[1].size(0) == 0);
   REQUIRE(warnings.size() == 1);

@@ -172,10 +172,9 @@ TEST_CASE("model names resolve as Ultralytics does", "[nn]") {
   }
 
   SECTION("nc override is logged as Ultralytics logs it") {
-    std::vector<std::string> lines;
-    yolo::set_log_sink([&](yolo::LogLevel, std::string_view line) { lines.emplace_back(line); });
+    yolo::test::LogCapture capture;
     auto spec = yolo::nn::load_model_spec("yolov8n.yaml", 10);
-    yolo::set_log_sink({});
+    const auto lines = capture.lines();
     CHECK(spec.nc == 10);
     REQUIRE(lines.size() == 1);
     CHECK(lines[0] == "Overriding model.yaml nc=80 with nc=10");

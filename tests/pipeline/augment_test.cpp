@@ -126,7 +126,7 @@ TEST_CASE("augment: mosaic places four images around the centre with their boxes
   }
 }
 
-TEST_CASE("augment: HSV changes colours but not geometry; mixup blends and keeps both boxes", "[data]") {
+TEST_CASE("augment: HSV changes colours but not geometry, mixup blends and keeps both boxes", "[data]") {
   Rng rng(3);
   auto x = image_with_box(64, 64, {10, 10, 20, 20}, kRed);
   const cv::Mat before = x.image.clone();

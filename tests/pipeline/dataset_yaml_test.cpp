@@ -36,7 +36,7 @@ TEST_CASE("data yaml: a relative path is resolved against the YAML's folder", "[
   CHECK_THROWS_WITH(spec.split("training"), ContainsSubstring("unknown split"));
 }
 
-TEST_CASE("data yaml: no path means the YAML's folder; names as a map; nc alone", "[data]") {
+TEST_CASE("data yaml: no path means the YAML's folder, names as a map, nc alone", "[data]") {
   yolo::test::TempDir tmp;
   make_layout(tmp.path());
   yolo::test::write_text(tmp.path() / "a.yaml", "train: images/train\nval: images/val\nnames:\n  1: dog\n  0: cat\n");

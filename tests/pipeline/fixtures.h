@@ -42,31 +42,6 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-/// Records the warnings logged while it lives.
-class WarningCapture {
- public:
-  WarningCapture() {
-    yolo::set_log_sink([this](yolo::LogLevel level, std::string_view m) {
-      if (level != yolo::LogLevel::Warning) return;
-      std::lock_guard<std::mutex> lock(mutex_);
-      warnings_.emplace_back(m);
-    });
-  }
-  ~WarningCapture() { yolo::set_log_sink({}); }
-  std::vector<std::string> warnings() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return warnings_;
-  }
-  bool any_contains(const std::string& a, const std::string& b = "") const {
-    for (const auto& w : warnings())
-      if (w.find(a) != std::string::npos && w.find(b) != std::string::npos) return true;
-    return false;
-  }
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<std::string> warnings_;
-};
 
 inline void write_text(const std::filesystem::path& p, const std::string& text) {
   std::filesystem::create_directories(p.parent_path());

@@ -54,7 +54,7 @@ TEST_CASE("labels: image paths map to label paths", "[data]") {
 TEST_CASE("labels: each kind of bad file is counted and named in a warning", "[data]") {
   yolo::test::TempDir tmp;
   make_bad_dataset(tmp.path());
-  yolo::test::WarningCapture capture;
+  yolo::test::LogCapture capture(yolo::LogLevel::Warning);
   const auto files = find_image_files({tmp.str("images")});
   CHECK(files.size() == 12);
   const auto r = scan_labels(files, /*nc=*/3);
@@ -148,7 +148,7 @@ TEST_CASE("labels: an unwritable cache folder costs only a warning", "[data]") {
   const auto files = find_image_files({tmp.str("images/train")});
   // A directory where the cache file should be makes the write fail even for root.
   fs::create_directories(tmp.path() / "labels" / "train.yolocpp.cache");
-  yolo::test::WarningCapture capture;
+  yolo::test::LogCapture capture(yolo::LogLevel::Warning);
   const auto r = scan_labels(files, 3);
   CHECK(r.labels.size() == 3);
   CHECK(capture.any_contains("cache"));
@@ -189,7 +189,7 @@ TEST_CASE("dataset: single_cls, classes, fraction, .txt lists, and no usable ima
   yolo::test::TempDir bad;
   fs::create_directories(bad.path() / "images");
   std::ofstream(bad.path() / "images" / "x.png") << "text";
-  yolo::test::WarningCapture capture;
+  yolo::test::LogCapture capture(yolo::LogLevel::Warning);
   CHECK_THROWS_WITH(DetectionDataset({bad.str("images")}, names, o),
                     ContainsSubstring("no usable image") && ContainsSubstring("1 corrupt"));
   CHECK_THROWS_WITH(DetectionDataset({bad.str("nowhere")}, names, o), ContainsSubstring("nowhere does not exist"));

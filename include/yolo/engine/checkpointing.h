@@ -47,7 +47,7 @@ void strip_checkpoint(const std::string& path);
 struct LoadedModel {
   nn::Network model{nullptr};
   std::vector<std::string> names;                            ///< class names, "0".."nc-1" when absent
-  std::vector<std::pair<std::string, std::string>> train_args;  ///< as stored, values as YAML scalars
+  std::vector<std::pair<std::string, ArgValue>> train_args;     ///< as stored, typed as Python held them
 };
 
 /// Builds the architecture stored in a checkpoint (ours or Ultralytics') and loads its weights

@@ -5,8 +5,6 @@
 #include <string>
 #include <string_view>
 
-#include <fmt/format.h>
-
 namespace yolo {
 
 /// Progress messages are live status lines (a training progress bar): a sink may redraw them in
@@ -21,11 +19,6 @@ void set_log_sink(LogSink sink);
 void set_log_level(LogLevel level);
 LogLevel log_level();
 void log_message(LogLevel level, std::string_view message);
-
-template <typename... Args>
-void log_debug(fmt::format_string<Args...> f, Args&&... args) {
-  if (log_level() <= LogLevel::Debug) log_message(LogLevel::Debug, fmt::format(f, std::forward<Args>(args)...));
-}
 /// A live status line; `final` keeps it (the last update of a progress bar).
 void log_progress(std::string_view line, bool final);
 /// Whether the sink redraws progress lines in place (a terminal) or keeps every line it gets (a log file, a
@@ -34,17 +27,10 @@ void log_progress(std::string_view line, bool final);
 void set_log_interactive(bool interactive);
 bool log_interactive();
 
-template <typename... Args>
-void log_info(fmt::format_string<Args...> f, Args&&... args) {
-  if (log_level() <= LogLevel::Info) log_message(LogLevel::Info, fmt::format(f, std::forward<Args>(args)...));
-}
-template <typename... Args>
-void log_warning(fmt::format_string<Args...> f, Args&&... args) {
-  log_message(LogLevel::Warning, fmt::format(f, std::forward<Args>(args)...));
-}
-template <typename... Args>
-void log_error(fmt::format_string<Args...> f, Args&&... args) {
-  log_message(LogLevel::Error, fmt::format(f, std::forward<Args>(args)...));
-}
-
 }  // namespace yolo
+
+// The library's own code (built with YOLOCPP_INTERNAL) also gets the fmt-formatting log functions here
+// (log_info, log_warning...); an installed program sees only the sink. (Transitional, as in error.h.)
+#ifdef YOLOCPP_INTERNAL
+#include "utils/logging.h"
+#endif
