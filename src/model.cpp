@@ -7,6 +7,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "export/exporter.h"
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/engine/checkpointing.h"
 #include "yolo/engine/distributed.h"
@@ -169,6 +170,21 @@ std::vector<Prediction> Model::predict(const std::string& source, const PredictA
 
 std::vector<Prediction> Model::predict(const std::vector<cv::Mat>& images, const PredictArgs& args) {
   return engine::Predictor(state_->model, args, state_->names).run(images);
+}
+
+std::string Model::export_model(const ExportArgs& args) {
+  auto options = exporter::export_options(args, state_->source);
+  for (const auto& [key, value] : state_->train_args)
+    if (key == "data") options.data = TrainArgs().set(key, value).data();  // unquoted, None -> ""
+  return exporter::export_model(*state_->model, state_->names, options);
+}
+
+ExportArgs Model::export_defaults() const {
+  ExportArgs args;
+  args.mode("export").batch(1);
+  for (const auto& [key, value] : state_->train_args)
+    if (key == "imgsz") args.set("imgsz", value);
+  return args;
 }
 
 std::string Model::info() const { return nn::format_info(*state_->model); }

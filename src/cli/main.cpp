@@ -4,6 +4,7 @@
 //   yolo detect predict model=best.pt source=images/
 //   yolo info model=yolov8n.yaml nc=10
 //   yolo detect dataset data=coco8.yaml save_batches=2
+//   yolo export model=best.pt format=onnx
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -23,12 +24,12 @@
 namespace {
 
 const std::vector<std::string> kTasks{"detect", "classify"};
-const std::vector<std::string> kModes{"train", "val", "predict", "info", "dataset"};
+const std::vector<std::string> kModes{"train", "val", "predict", "export", "info", "dataset"};
 
 constexpr const char* kHelp = R"(Usage: yolo [TASK] MODE [key=value ...]
 
   TASK  detect (default) or classify
-  MODE  train, val, predict, info, dataset
+  MODE  train, val, predict, export, info, dataset
   ARGS  any Ultralytics argument as key=value, e.g. epochs=100 imgsz=640 device=cpu
 
 Examples:
@@ -36,6 +37,7 @@ Examples:
   yolo train data=coco8.yaml model=yolov8n.pt epochs=10        (task taken from the model)
   yolo detect val model=runs/detect/train/weights/best.pt data=coco8.yaml
   yolo detect predict model=yolov8n.pt source=path/to/images conf=0.25
+  yolo export model=best.pt format=onnx opset=17 dynamic=True   (writes best.onnx)
   yolo info model=yolov8s.yaml nc=10
   yolo detect dataset data=coco8.yaml save_batches=2            (check labels and augmentation)
   yolo version
@@ -107,6 +109,18 @@ int run_dataset(Command& command) {
   return 0;
 }
 
+/// `export`: batch 1 and the model's training imgsz unless given, as Ultralytics' Model.export.
+int run_export(yolo::Model& net, const Command& command, yolo::ExportArgs args) {
+  const auto defaults = net.export_defaults();
+  for (const char* key : {"batch", "imgsz"}) {
+    const bool given = std::any_of(command.arguments.begin(), command.arguments.end(),
+                                   [&](const std::string& a) { return a.rfind(std::string(key) + "=", 0) == 0; });
+    if (!given) args.set(key, defaults.get(key));
+  }
+  std::printf("%s\n", net.export_model(args).c_str());
+  return 0;
+}
+
 int run(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) == "help" || std::string(argv[1]) == "--help" ||
       std::string(argv[1]) == "-h") {
@@ -132,6 +146,7 @@ int run(int argc, char** argv) {
     yolo::log_warning("'model' argument is missing. Using default 'model={}'.", model);
   }
   yolo::Model net(model);
+  if (command.mode == "export") return run_export(net, command, args);
   if (command.mode == "train") {
     auto results = net.train(args);
     std::printf("mAP50-95 %.4f  mAP50 %.4f  (%s)\n", results.metrics.map50_95, results.metrics.map50,

@@ -1,53 +1,12 @@
 // Eval forward of the real checkpoint against Ultralytics 8.3.166's own output for one image
 // (../shared/reference/forward_val0.npy, copied to tests/data/reference/).
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
-
 
 #include "catch.h"
 #include "reference_input.h"
 #include "yolo/io/checkpoint.h"
 #include "yolo/nn/model.h"
-
-namespace {
-
-
-// Minimal .npy reader: little-endian float32, C order.
-torch::Tensor read_npy_float32(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  char magic[6];
-  in.read(magic, 6);
-  REQUIRE(std::string(magic, 6) == "\x93NUMPY");
-  const int major = in.get();
-  in.get();  // minor
-  uint32_t header_length = 0;
-  if (major == 1) {
-    uint16_t n = 0;
-    in.read(reinterpret_cast<char*>(&n), 2);
-    header_length = n;
-  } else {
-    in.read(reinterpret_cast<char*>(&header_length), 4);
-  }
-  std::string header(header_length, '\0');
-  in.read(header.data(), header_length);
-  REQUIRE(header.find("'descr': '<f4'") != std::string::npos);
-  REQUIRE(header.find("'fortran_order': False") != std::string::npos);
-  const auto open = header.find('(', header.find("'shape'")), close = header.find(')', open);
-  std::vector<int64_t> shape;
-  std::stringstream dims(header.substr(open + 1, close - open - 1));
-  for (std::string dim; std::getline(dims, dim, ',');) {
-    if (dim.find_first_not_of(' ') != std::string::npos) shape.push_back(std::stoll(dim));
-  }
-  auto tensor = torch::empty(shape, torch::kFloat);
-  in.read(reinterpret_cast<char*>(tensor.data_ptr<float>()), tensor.numel() * sizeof(float));
-  REQUIRE(in.gcount() == static_cast<std::streamsize>(tensor.numel() * sizeof(float)));
-  return tensor;
-}
-
-}  // namespace
 
 TEST_CASE("eval forward of yolov8n_fdet.pt equals Ultralytics' output", "[parity]") {
   auto checkpoint = yolo::io::load_checkpoint(yolo::test::data_path("yolov8n_fdet.pt"));
@@ -67,7 +26,7 @@ TEST_CASE("eval forward of yolov8n_fdet.pt equals Ultralytics' output", "[parity
   torch::NoGradGuard no_grad;
   const auto image = yolo::test::load_reference_image(yolo::test::data_path("fdet/images/val/000000.jpg")).unsqueeze(0);
   const auto output = model->forward(image);
-  const auto expected = read_npy_float32(yolo::test::data_path("reference/forward_val0.npy"));
+  const auto expected = yolo::test::read_npy_float32(yolo::test::data_path("reference/forward_val0.npy"));
   REQUIRE(output.sizes() == expected.sizes());  // [1, 4 + 10, 8400]
 
   const auto error = (output - expected).abs();
