@@ -1,7 +1,10 @@
 // Eval forward of the real checkpoint against Ultralytics 8.3.166's own output for one image
 // (../shared/reference/forward_val0.npy, copied to tests/data/reference/).
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
+
 
 #include "catch.h"
 #include "reference_input.h"

@@ -1,6 +1,6 @@
 #pragma once
-// The input the reference figures were made from (../shared/reference/README.md): an image plainly resized
-// to 640x640 (INTER_LINEAR), BGR -> RGB, /255, CHW; and a reader of the .npy files they hold.
+// The inputs the reference figures were made from (../shared/reference/README.md): an image plainly resized
+// to 640x640 (INTER_LINEAR), BGR -> RGB, /255, CHW; and NumPy arrays (.npy).
 #include <cstdint>
 #include <fstream>
 #include <sstream>
@@ -61,6 +61,5 @@ inline torch::Tensor read_npy_float32(const std::string& path) {
   REQUIRE(in.gcount() == static_cast<std::streamsize>(tensor.numel() * sizeof(float)));
   return tensor;
 }
-
 
 }  // namespace yolo::test
