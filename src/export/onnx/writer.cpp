@@ -65,9 +65,11 @@ std::string emit_layers(Graph& graph, nn::YoloModelImpl& model, const std::strin
   return previous;
 }
 
-/// Renames the value `from` (the output of the last node) to `to`.
-void rename_output(onnx::GraphProto& graph, const std::string& from, const std::string& to) {
+/// Renames the value `from` (the head's output) to `to` wherever it appears.
+void rename_value(onnx::GraphProto& graph, const std::string& from, const std::string& to) {
   for (auto& node : *graph.mutable_node()) {
+    for (auto& input : *node.mutable_input())
+      if (input == from) input = to;
     for (auto& output : *node.mutable_output())
       if (output == from) output = to;
   }
@@ -149,7 +151,7 @@ void write_onnx(nn::YoloModelImpl& model, const OnnxOptions& options, const Meta
     }
     output_dims = {dim(options.batch, "batch"), 4 + model.nc(), dim(anchors, "anchors")};
   }
-  rename_output(graph_proto, output, "output0");
+  rename_value(graph_proto, output, "output0");
   describe_value(*graph_proto.add_output(), "output0", element_type, output_dims);
 
   check_model(proto, fmt::format("the ONNX graph of {}", model.spec().source));
