@@ -5,6 +5,8 @@ pkgs=(
   build-essential cmake ninja-build pkg-config
   libtorch-dev libgloo-dev libopencv-dev libyaml-cpp-dev libfmt-dev catch2
   pybind11-dev python3-dev python3-numpy python3-pytest python3-torch
+  # Datasets and weights by name: downloads, and deflate members of dataset zips.
+  libcurl4-openssl-dev zlib1g-dev
   # LibTorch's BLAS: Debian's default is the unoptimised reference BLAS, which single-image CPU
   # convolutions use (predict at 640: 345 -> 175 ms per image with OpenBLAS here).
   libopenblas0-pthread

@@ -2,31 +2,49 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 
+#include <fmt/ranges.h>
+
+#include "data/builtin_datasets.h"
+#include "data/dataset_download.h"
 #include "yolo/utils/error.h"
+#include "yolo/utils/log.h"
+#include "yolo/utils/suggest.h"
 
 namespace fs = std::filesystem;
 
 namespace yolo::data {
 namespace {
 
-std::vector<std::string> resolve_split(const YAML::Node& node, const fs::path& root, const std::string& key,
-                                       const std::string& yaml_path) {
+/// The paths a split names, resolved against `root` (existing or not).
+std::vector<fs::path> split_paths(const YAML::Node& node, const fs::path& root, const std::string& key,
+                                  const std::string& yaml_path) {
   std::vector<std::string> entries;
-  if (!node || node.IsNull()) return entries;
+  if (!node || node.IsNull()) return {};
   if (node.IsSequence()) {
     for (const auto& item : node) entries.push_back(item.as<std::string>());
   } else {
     YOLO_CHECK(node.IsScalar(), "{}: `{}` must be a path or a list of paths", yaml_path, key);
     entries.push_back(node.as<std::string>());
   }
-  std::vector<std::string> resolved;
+  std::vector<fs::path> paths;
   for (const auto& entry : entries) {
     fs::path p = fs::path(entry).is_absolute() ? fs::path(entry) : root / entry;
     // Older Ultralytics YAMLs wrote splits as "../images/train" relative to `path`'s parent.
     if (!fs::exists(p) && entry.rfind("../", 0) == 0) p = root / entry.substr(3);
+    paths.push_back(p);
+  }
+  return paths;
+}
+
+std::vector<std::string> resolve_split(const YAML::Node& node, const fs::path& root, const std::string& key,
+                                       const std::string& yaml_path) {
+  std::vector<std::string> resolved;
+  for (const auto& p : split_paths(node, root, key, yaml_path)) {
     YOLO_CHECK(fs::exists(p), "{}: {}: {} does not exist (resolved against path: {})", yaml_path, key, p.string(),
                root.string());
     resolved.push_back(fs::weakly_canonical(p).string());
@@ -68,27 +86,41 @@ const std::vector<std::string>& DataSpec::split(const std::string& name) const {
 }
 
 DataSpec load_data_spec(const std::string& yaml_path, const std::string& datasets_dir) {
-  YOLO_CHECK(fs::is_regular_file(yaml_path), "dataset YAML {} does not exist", yaml_path);
+  // A file first; a bare name that is no file is one of the built-in YAMLs, as Ultralytics' packaged ones.
+  std::optional<std::string> builtin;
+  if (!fs::is_regular_file(yaml_path) && !fs::path(yaml_path).has_parent_path()) builtin = builtin_dataset_yaml(yaml_path);
+  YOLO_CHECK(builtin || fs::is_regular_file(yaml_path), "dataset YAML {} does not exist, nor is it a built-in one.{} "
+             "Built-ins: {}", yaml_path, did_you_mean(yaml_path, builtin_dataset_names()),
+             fmt::join(builtin_dataset_names(), ", "));
   YAML::Node doc;
   try {
-    doc = YAML::LoadFile(yaml_path);
+    doc = builtin ? YAML::Load(*builtin) : YAML::LoadFile(yaml_path);
   } catch (const YAML::Exception& e) {
     YOLO_FAIL("{}: not valid YAML: {}", yaml_path, e.what());
   }
   YOLO_CHECK(doc.IsMap(), "{}: expected a mapping with train, val and names", yaml_path);
   DataSpec spec;
   const fs::path yaml_abs = fs::absolute(yaml_path);
-  spec.yaml_file = yaml_abs.string();
+  spec.yaml_file = builtin ? yaml_path : yaml_abs.string();
   const fs::path yaml_dir = yaml_abs.parent_path();
+  const fs::path datasets = resolve_datasets_dir(datasets_dir);
 
+  // A relative `path` is looked up beside the YAML, then in the datasets folder (built-ins: there only).
   fs::path root = yaml_dir;
-  if (doc["path"] && !doc["path"].IsNull()) {
+  const bool has_path = doc["path"] && !doc["path"].IsNull();
+  if (has_path) {
     const fs::path given = doc["path"].as<std::string>();
     root = given.is_absolute() ? given : yaml_dir / given;
-    if (!fs::exists(root) && !given.is_absolute() && !datasets_dir.empty()) root = fs::path(datasets_dir) / given;
-    YOLO_CHECK(fs::exists(root), "{}: path: {} does not exist (looked in the YAML's folder{})", yaml_path,
-               given.string(), datasets_dir.empty() ? "" : " and in datasets_dir=" + datasets_dir);
+    if (!given.is_absolute() && (builtin || !fs::exists(root))) root = datasets / given;
   }
+  if (const auto download = doc["download"]; download && !download.IsNull()) {
+    ensure_dataset(download, yaml_path, root, [&] {
+      const auto val = split_paths(doc["val"], root, "val", yaml_path);
+      return fs::exists(root) && std::all_of(val.begin(), val.end(), [](const fs::path& p) { return fs::exists(p); });
+    });
+  }
+  YOLO_CHECK(fs::exists(root), "{}: path: {} does not exist (looked in the YAML's folder and in the datasets folder "
+             "{}; set datasets_dir= or YOLO_DATASETS_DIR)", yaml_path, doc["path"].as<std::string>(), datasets.string());
   spec.root = fs::weakly_canonical(root).string();
 
   for (const char* key : {"train", "val"})
@@ -112,6 +144,9 @@ DataSpec load_data_spec(const std::string& yaml_path, const std::string& dataset
   }
   spec.nc = static_cast<int64_t>(spec.names.size());
   YOLO_CHECK(spec.nc > 0, "{}: names is empty", yaml_path);
+  if (const auto channels = doc["channels"]; channels && channels.IsScalar() && channels.as<std::string>() != "3")
+    log_warning("{}: channels: {} is not supported yet; images are read with 3 channels (grey levels repeated)",
+                yaml_path, channels.as<std::string>());
   return spec;
 }
 

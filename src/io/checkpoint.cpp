@@ -12,6 +12,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "io/weights.h"
 #include "yolo/io/zip.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
@@ -413,7 +414,10 @@ Checkpoint load_checkpoint_from_bytes(std::string bytes, const std::string& sour
   return Checkpoint(std::move(root), source_name);
 }
 
-Checkpoint load_checkpoint(const std::string& path) { return load_checkpoint_from_bytes(read_file(path), path); }
+Checkpoint load_checkpoint(const std::string& path) {
+  const std::string file = resolve_weights(path);  // a release name such as yolov8n.pt: the cache, or a download
+  return load_checkpoint_from_bytes(read_file(file), file);
+}
 
 // ---- writing ---------------------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
 #include "yolo/io/zip.h"
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -146,10 +148,10 @@ const CrcTables& crc_tables() {
 
 }  // namespace
 
-uint32_t crc32(std::string_view data) {
+uint32_t crc32(std::string_view data, uint32_t previous) {
   // Eight bytes per step (checkpoints are tens of MB; byte-wise CRC showed in training profiles).
   const auto& t = crc_tables();
-  uint32_t c = 0xFFFFFFFFu;
+  uint32_t c = previous ^ 0xFFFFFFFFu;
   const auto* p = reinterpret_cast<const unsigned char*>(data.data());
   size_t n = data.size();
   for (; n >= 8; p += 8, n -= 8) {
@@ -164,8 +166,11 @@ uint32_t crc32(std::string_view data) {
 bool looks_like_zip(std::string_view bytes) { return bytes.size() >= 4 && bytes.substr(0, 4) == "PK\3\4"; }
 
 ZipReader::ZipReader(std::shared_ptr<const std::string> bytes, std::string source_name)
-    : bytes_(std::move(bytes)), source_name_(std::move(source_name)) {
-  const Bytes file(*bytes_, source_name_);
+    : ZipReader(bytes, std::string_view(*bytes), std::move(source_name)) {}
+
+ZipReader::ZipReader(std::shared_ptr<const void> owner, std::string_view bytes, std::string source_name)
+    : owner_(std::move(owner)), bytes_(bytes), source_name_(std::move(source_name)) {
+  const Bytes file(bytes_, source_name_);
   const CentralDirectory dir = locate_central_directory(file, source_name_);
   entries_.reserve(dir.entries);
   uint64_t at = dir.offset;
@@ -173,33 +178,35 @@ ZipReader::ZipReader(std::shared_ptr<const std::string> bytes, std::string sourc
   for (uint64_t i = 0; i < dir.entries; ++i) {
     YOLO_CHECK(at + kCentralHeaderSize <= dir_end && file.u32(at, "central directory entry") == kCentralHeaderSignature,
                "{}: corrupt zip archive: central directory entry {} at offset {} is damaged", source_name_, i, at);
-    const uint16_t method = file.u16(at + 10, "central directory entry");
+    const uint8_t made_by_host = static_cast<uint8_t>(file.u16(at + 4, "central directory entry") >> 8);
     ZipEntry entry;
+    entry.flags = file.u16(at + 8, "central directory entry");
+    entry.method = file.u16(at + 10, "central directory entry");
     entry.crc32 = file.u32(at + 16, "central directory entry");
-    uint64_t compressed = file.u32(at + 20, "central directory entry");
+    entry.compressed_size = file.u32(at + 20, "central directory entry");
     entry.size = file.u32(at + 24, "central directory entry");
     const uint16_t name_length = file.u16(at + 28, "central directory entry");
     const uint16_t extra_length = file.u16(at + 30, "central directory entry");
     const uint16_t comment_length = file.u16(at + 32, "central directory entry");
+    const uint32_t external_attributes = file.u32(at + 38, "central directory entry");
     uint64_t local_header = file.u32(at + 42, "central directory entry");
     entry.name = std::string(file.view(at + kCentralHeaderSize, name_length, "entry name"));
     apply_zip64_extra(file.view(at + kCentralHeaderSize + name_length, extra_length, "extra field"), entry.size,
-                      compressed, local_header, source_name_, entry.name);
+                      entry.compressed_size, local_header, source_name_, entry.name);
     at += kCentralHeaderSize + name_length + extra_length + comment_length;
+    constexpr uint8_t kUnixHost = 3, kMacOsHost = 19;  // hosts whose attributes carry st_mode in the high half
+    if (made_by_host == kUnixHost || made_by_host == kMacOsHost) entry.unix_mode = external_attributes >> 16;
 
-    YOLO_CHECK(method == 0,
-               "{}: entry '{}' is compressed (zip method {}); PyTorch checkpoints store entries uncompressed — "
-               "re-save it with torch.save instead of re-zipping it",
-               source_name_, entry.name, method);
-    YOLO_CHECK(compressed == entry.size, "{}: corrupt zip archive: stored entry '{}' has sizes {} and {}",
-               source_name_, entry.name, compressed, entry.size);
+    YOLO_CHECK(entry.method != 0 || entry.compressed_size == entry.size,
+               "{}: corrupt zip archive: stored entry '{}' has sizes {} and {}", source_name_, entry.name,
+               entry.compressed_size, entry.size);
     YOLO_CHECK(file.u32(local_header, "local header") == kLocalHeaderSignature,
                "{}: corrupt zip archive: entry '{}' points at offset {}, which holds no local header", source_name_,
                entry.name, local_header);
     const uint64_t local_name = file.u16(local_header + 26, "local header");
     const uint64_t local_extra = file.u16(local_header + 28, "local header");
     entry.data_offset = local_header + kLocalHeaderSize + local_name + local_extra;
-    file.require(entry.data_offset, entry.size, ("the data of entry '" + entry.name + "'").c_str());
+    file.require(entry.data_offset, entry.compressed_size, ("the data of entry '" + entry.name + "'").c_str());
     entries_.push_back(std::move(entry));
   }
 }
@@ -210,10 +217,66 @@ const ZipEntry* ZipReader::find(std::string_view name) const {
 }
 
 std::string_view ZipReader::read(const ZipEntry& entry) const {
-  const std::string_view data = std::string_view(*bytes_).substr(entry.data_offset, entry.size);
+  YOLO_CHECK(entry.method == 0,
+             "{}: entry '{}' is compressed (zip method {}); PyTorch checkpoints store entries uncompressed — "
+             "re-save it with torch.save instead of re-zipping it",
+             source_name_, entry.name, entry.method);
+  const std::string_view data = bytes_.substr(entry.data_offset, entry.size);
   YOLO_CHECK(crc32(data) == entry.crc32, "{}: corrupt zip archive: entry '{}' fails its CRC-32 check", source_name_,
              entry.name);
   return data;
+}
+
+void ZipReader::extract(const ZipEntry& entry, const std::function<void(std::string_view)>& write) const {
+  YOLO_CHECK(entry.method == 0 || entry.method == 8,
+             "{}: entry '{}' uses zip method {}; only stored (0) and deflate (8) entries can be read — re-create the "
+             "archive with plain zip",
+             source_name_, entry.name, entry.method);
+  YOLO_CHECK((entry.flags & 1) == 0, "{}: entry '{}' is encrypted; give an archive without a password", source_name_,
+             entry.name);
+  constexpr size_t kChunk = size_t{1} << 18;
+  const std::string_view input = bytes_.substr(entry.data_offset, entry.compressed_size);
+  uint32_t crc = 0;
+  uint64_t produced = 0;
+  const auto emit = [&](std::string_view chunk) {
+    // Checked before writing, so a lying size never gets more than its declared bytes onto the disk.
+    YOLO_CHECK(chunk.size() <= entry.size - produced,
+               "{}: entry '{}' decodes to more than the {} bytes it declares — a damaged archive or a zip bomb",
+               source_name_, entry.name, entry.size);
+    produced += chunk.size();
+    crc = crc32(chunk, crc);
+    write(chunk);
+  };
+  if (entry.method == 0) {
+    for (size_t at = 0; at < input.size(); at += kChunk) emit(input.substr(at, kChunk));
+  } else {
+    z_stream stream{};
+    YOLO_CHECK(inflateInit2(&stream, -MAX_WBITS) == Z_OK, "zlib: cannot start a deflate decoder");
+    std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&stream, inflateEnd);
+    std::string buffer(kChunk, '\0');
+    size_t consumed = 0;
+    int status = Z_OK;
+    while (status != Z_STREAM_END) {
+      if (stream.avail_in == 0 && consumed < input.size()) {
+        // zlib counts in 32-bit units: feed large entries in pieces.
+        const size_t piece = std::min<size_t>(input.size() - consumed, uInt{1} << 30);
+        stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data() + consumed));
+        stream.avail_in = static_cast<uInt>(piece);
+        consumed += piece;
+      }
+      stream.next_out = reinterpret_cast<Bytef*>(buffer.data());
+      stream.avail_out = static_cast<uInt>(buffer.size());
+      status = inflate(&stream, Z_NO_FLUSH);
+      YOLO_CHECK(status == Z_OK || status == Z_STREAM_END,
+                 "{}: corrupt zip archive: entry '{}' is not valid deflate data ({})", source_name_, entry.name,
+                 stream.msg ? stream.msg : (status == Z_BUF_ERROR ? "truncated" : "zlib error"));
+      emit(std::string_view(buffer.data(), buffer.size() - stream.avail_out));
+    }
+  }
+  YOLO_CHECK(produced == entry.size, "{}: corrupt zip archive: entry '{}' decodes to {} bytes, its header says {}",
+             source_name_, entry.name, produced, entry.size);
+  YOLO_CHECK(crc == entry.crc32, "{}: corrupt zip archive: entry '{}' fails its CRC-32 check", source_name_,
+             entry.name);
 }
 
 void ZipWriter::add(const std::string& name, std::string_view data) {
