@@ -87,8 +87,8 @@ void check_close(const torch::Tensor& ours, const torch::Tensor& theirs, double 
   }
 }
 
-/// The 16 val images of tests/data/fdet as the predictor prepares them at 640: letterboxed, RGB, [0, 1].
-torch::Tensor val_batch(std::vector<cv::Size>* sizes) {
+/// The 16 val images of tests/data/fdet as the predictor prepares them: letterboxed to imgsz, RGB, [0, 1].
+torch::Tensor val_batch(int64_t imgsz, std::vector<cv::Size>* sizes) {
   std::vector<torch::Tensor> images;
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(yolo::test::data_path("fdet/images/val"))) files.push_back(entry.path());
@@ -98,8 +98,9 @@ torch::Tensor val_batch(std::vector<cv::Size>* sizes) {
     REQUIRE_FALSE(bgr.empty());
     sizes->push_back(bgr.size());
     cv::Mat rgb;
-    cv::cvtColor(yolo::data::letterbox(bgr, {640, 640}).image, rgb, cv::COLOR_BGR2RGB);
-    images.push_back(torch::from_blob(rgb.data, {640, 640, 3}, torch::kUInt8).permute({2, 0, 1}).to(torch::kFloat) / 255);
+    cv::cvtColor(yolo::data::letterbox(bgr, {imgsz, imgsz}).image, rgb, cv::COLOR_BGR2RGB);
+    images.push_back(torch::from_blob(rgb.data, {imgsz, imgsz, 3}, torch::kUInt8).permute({2, 0, 1}).to(torch::kFloat) /
+                     255);
   }
   return torch::stack(images);
 }
@@ -157,11 +158,11 @@ TEST_CASE("predict through OpenCV DNN finds what predict through LibTorch finds 
   REQUIRE_ONNX_AND_DNN();
   const TempDir dir("dnn_predict");
   yolo::Model model(dir.copy("yolov8n_fdet.pt", "best.pt"));
-  const int batch_size = GENERATE(1, 3);
-  yolo::exporter::OpenCvDnnModel dnn(model.export_model(yolo::ExportArgs().format("onnx").batch(batch_size)));
+  constexpr int64_t imgsz = 320;
+  yolo::exporter::OpenCvDnnModel dnn(model.export_model(yolo::ExportArgs().format("onnx").imgsz(imgsz).batch(3)));
   std::vector<cv::Size> sizes;
-  const auto batch = val_batch(&sizes);
-  // 16 images through a model of batch 1 or 3: the runner takes them in chunks, the last one padded.
+  const auto batch = val_batch(imgsz, &sizes);
+  // 16 images through a model of batch 3: the runner takes them in chunks of 3, the last one padded.
   const auto theirs = yolo::metrics::non_max_suppression(dnn.forward(batch));
   const auto ours = yolo::metrics::non_max_suppression(our_forward(model, batch));
   REQUIRE(theirs.size() == 16);
@@ -169,15 +170,17 @@ TEST_CASE("predict through OpenCV DNN finds what predict through LibTorch finds 
   for (size_t i = 0; i < ours.size(); ++i) {
     INFO("image " << i);
     REQUIRE(theirs[i].sizes() == ours[i].sizes());
+    if (ours[i].size(0) == 0) continue;
     const yolo::metrics::ImageShape original{sizes[i].height, sizes[i].width};
-    const auto a = yolo::metrics::scale_boxes({640, 640}, ours[i].narrow(1, 0, 4), original);
-    const auto b = yolo::metrics::scale_boxes({640, 640}, theirs[i].narrow(1, 0, 4), original);
+    const auto a = yolo::metrics::scale_boxes({imgsz, imgsz}, ours[i].narrow(1, 0, 4), original);
+    const auto b = yolo::metrics::scale_boxes({imgsz, imgsz}, theirs[i].narrow(1, 0, 4), original);
     CHECK((a - b).abs().max().item<double>() <= 1e-2);
     CHECK((ours[i].select(1, 4) - theirs[i].select(1, 4)).abs().max().item<double>() <= 1e-4);
     CHECK(torch::equal(ours[i].select(1, 5), theirs[i].select(1, 5)));
     boxes += static_cast<size_t>(ours[i].size(0));
   }
-  CHECK(boxes > 50);
+  INFO(boxes << " detections");
+  CHECK(boxes > 30);
 }
 
 TEST_CASE("classification exports run in OpenCV DNN as our forward", "[export][dnn]") {
