@@ -46,7 +46,7 @@ class Model {
   /// Export's defaults, as Ultralytics' Model.export: batch 1 and the imgsz the model was trained at.
   ExportArgs export_defaults() const;
 
-  /// "YOLOv8n summary: 225 layers, 3,157,200 parameters, 3,157,184 gradients, 8.9 GFLOPs".
+  /// "YOLOv8n summary: 129 layers, 3,157,200 parameters, 3,157,184 gradients, 8.9 GFLOPs".
   std::string info() const;
   const std::vector<std::string>& names() const;
   /// "detect" or "classify".

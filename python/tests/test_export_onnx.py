@@ -53,6 +53,7 @@ def images(shape, seed):
 # name -> (model file in tests/data or a built-in YAML, export keywords, input shapes to run)
 DETECT = "yolov8n_fdet.pt"
 CLASSIFY = "yolov8n_cls_fmnist.pt"
+YOLO11 = "yolo11n_fdet.pt"
 VARIANTS = {
     **{f"detect-opset{opset}": (DETECT, {"imgsz": 320, "opset": opset}, [(1, 3, 320, 320)]) for opset in range(12, 21)},
     "detect-batch2": (DETECT, {"imgsz": 320, "batch": 2}, [(2, 3, 320, 320)]),
@@ -64,6 +65,10 @@ VARIANTS = {
     "classify-dynamic-opset12": (CLASSIFY, {"imgsz": 32, "dynamic": True, "opset": 12}, [(3, 3, 32, 32), (1, 3, 64, 96)]),
     "classify-half": (CLASSIFY, {"imgsz": 32, "half": True, "batch": 2}, [(2, 3, 32, 32)]),
     "classify-yaml": ("yolov8n-cls.yaml", {"imgsz": 64, "opset": 20}, [(1, 3, 64, 64)]),
+    "yolo11-detect": (YOLO11, {"imgsz": 320, "opset": 12}, [(1, 3, 320, 320)]),
+    "yolo11-detect-dynamic": (YOLO11, {"imgsz": 320, "dynamic": True}, [(2, 3, 256, 416)]),
+    "yolo11-detect-half": (YOLO11, {"imgsz": 320, "half": True, "opset": 20}, [(1, 3, 320, 320)]),
+    "yolo11-classify-yaml": ("yolo11n-cls.yaml", {"imgsz": 64}, [(1, 3, 64, 64)]),
 }
 
 

@@ -20,12 +20,12 @@ int64_t scaled_repeats(int64_t repeats, double depth) {
 }
 
 /// A module that is not a repeat-taking block, built `n` times and chained (Ultralytics' nn.Sequential).
-detail::BuiltLayer build_repeated(const detail::ModuleEntry& entry, const detail::BuildContext& ctx) {
+BuiltLayer build_repeated(const LayerBuilder& build, const BuildContext& ctx) {
   torch::nn::ModuleList copies;
   std::vector<std::function<torch::Tensor(const std::vector<torch::Tensor>&)>> steps;
-  detail::BuiltLayer last;
+  BuiltLayer last;
   for (int64_t i = 0; i < ctx.repeats; ++i) {
-    last = entry.build(ctx);
+    last = build(ctx);
     YOLO_CHECK(last.forward, "{}: {} cannot be repeated", ctx.where, ctx.row.module);
     copies->push_back(last.module);
     steps.push_back(last.forward);
@@ -68,16 +68,17 @@ std::string with_thousands(int64_t value) {
 YoloModelImpl::YoloModelImpl(ModelSpec spec) : spec_(std::move(spec)) {
   YOLO_CHECK(!spec_.layers.empty(), "{}: the model spec has no layers", spec_.source);
   model = register_module("model", torch::nn::ModuleList());
-  const auto& registry = detail::layer_registry();
   const size_t count = spec_.layers.size();
   std::vector<int64_t> channels;  // output channels per layer
   keep_output_.assign(count, false);
+  bool legacy = true;  // until a YOLO11-era module (C3k2) appears, as Ultralytics' parse_model
 
   for (size_t i = 0; i < count; ++i) {
     const auto& row = spec_.layers[i];
     const std::string where = fmt::format("{}: layer {}", spec_.source, i);
-    auto entry = registry.find(row.module);
-    YOLO_CHECK(entry != registry.end(), "{}: unknown module '{}'", where, row.module);
+    const auto entry = detail::find_module(row.module);
+    YOLO_CHECK(entry, "{}: unknown module '{}'; register it with yolo::nn::register_module before building",
+               where, row.module);
 
     Layer layer;
     std::vector<int64_t> input_channels;
@@ -90,11 +91,16 @@ YoloModelImpl::YoloModelImpl(ModelSpec spec) : spec_(std::move(spec)) {
       layer.from.push_back(f == -1 ? -1 : absolute);
     }
 
-    const detail::BuildContext ctx{spec_, row, i, input_channels,
-                                   scaled_repeats(row.repeats, spec_.depth_multiple), where};
-    auto built = (entry->second.repeats_inside || ctx.repeats == 1) ? entry->second.build(ctx)
-                                                                   : build_repeated(entry->second, ctx);
-    const bool is_head = !built.forward;
+    const BuildContext ctx{spec_, row, i, input_channels, scaled_repeats(row.repeats, spec_.depth_multiple), where,
+                           legacy};
+    auto built = (entry->traits.repeats_inside() || ctx.repeats == 1) ? entry->build(ctx)
+                                                                      : build_repeated(entry->build, ctx);
+    if (entry->traits.non_legacy()) legacy = false;
+    YOLO_CHECK(built.module, "{}: the builder of '{}' returned no module", where, row.module);
+    const bool is_head = row.module == "Detect" || row.module == "Classify";
+    YOLO_CHECK(is_head || built.forward, "{}: the builder of '{}' returned no forward function", where, row.module);
+    YOLO_CHECK(is_head || built.out_channels > 0, "{}: the builder of '{}' returned {} output channels", where,
+               row.module, built.out_channels);
     YOLO_CHECK(!is_head || i + 1 == count, "{}: {} must be the last row of the head", where, row.module);
     model->push_back(built.module);
     layer.forward = std::move(built.forward);
@@ -159,7 +165,9 @@ Detect YoloModelImpl::detect_head() {
 ModelInfo YoloModelImpl::info(int64_t imgsz) {
   ModelInfo info;
   std::unordered_set<const torch::nn::Module*> distinct{this};  // shared modules count once, as in PyTorch
-  for (const auto& module : modules(/*include_self=*/false)) distinct.insert(module.get());
+  for (const auto& module : modules(/*include_self=*/false)) {
+    if (distinct.insert(module.get()).second && module->children().empty()) ++info.leaf_layers;
+  }
   info.layers = static_cast<int64_t>(distinct.size());
   for (const auto& p : parameters()) {
     info.parameters += p.numel();
@@ -201,12 +209,14 @@ void YoloModelImpl::fuse() {
 
 std::string format_info(YoloModelImpl& model, int64_t imgsz) {
   const auto info = model.info(imgsz);
-  std::string name = std::filesystem::path(model.spec().source).stem().string();
+  // Named as Ultralytics names it: after the YAML file the model was built from.
+  const auto& spec = model.spec();
+  std::string name = std::filesystem::path(spec.yaml_file.empty() ? spec.source : spec.yaml_file).stem().string();
   if (auto at = name.find("yolo"); at != std::string::npos) name.replace(at, 4, "YOLO");
   if (name.empty()) name = "Model";
   return fmt::format("{} summary{}: {} layers, {} parameters, {} gradients, {:.1f} GFLOPs", name,
                      model.is_fused() ? " (fused)" : "",
-                     with_thousands(info.layers), with_thousands(info.parameters), with_thousands(info.gradients),
+                     with_thousands(info.leaf_layers), with_thousands(info.parameters), with_thousands(info.gradients),
                      info.gflops);
 }
 

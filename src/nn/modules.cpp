@@ -1,6 +1,7 @@
 #include "yolo/nn/modules.h"
 
 #include <cmath>
+#include <numeric>
 
 #include "nn/flops.h"
 #include "yolo/utils/boxes.h"
@@ -91,7 +92,15 @@ void ConvImpl::fuse() {
   bn = nullptr;
 }
 
+Conv DWConv(int64_t c1, int64_t c2, int64_t k, int64_t s, int64_t d, bool act) {
+  return Conv(ConvOptions(c1, c2, k).stride(s).groups(std::gcd(c1, c2)).dilation(d).act(act));
+}
+
 // ---- CSP blocks ----------------------------------------------------------------------------
+namespace {
+const std::pair<int64_t, int64_t> kThreeByThree{3, 3};  // bottleneck kernels
+}  // namespace
+
 BottleneckImpl::BottleneckImpl(int64_t c1, int64_t c2, bool shortcut, int64_t groups,
                                std::pair<int64_t, int64_t> kernels, double expansion)
     : add(shortcut && c1 == c2) {
@@ -106,34 +115,104 @@ torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
 }
 
 C2fImpl::C2fImpl(int64_t c1, int64_t c2, int64_t n, bool shortcut, int64_t groups, double expansion)
+    : C2fImpl(c1, c2, n, expansion, [&](int64_t hidden) {
+        return torch::nn::AnyModule(Bottleneck(hidden, hidden, shortcut, groups, kThreeByThree, 1.0));
+      }) {}
+
+C2fImpl::C2fImpl(int64_t c1, int64_t c2, int64_t n, double expansion, const BlockFactory& make_block)
     : hidden(static_cast<int64_t>(static_cast<double>(c2) * expansion)) {
   cv1 = register_module("cv1", Conv(ConvOptions(c1, 2 * hidden, 1)));
   cv2 = register_module("cv2", Conv(ConvOptions((2 + n) * hidden, c2, 1)));
   m = register_module("m", torch::nn::ModuleList());
-  const auto kernels = std::make_pair(int64_t{3}, int64_t{3});
-  for (int64_t i = 0; i < n; ++i) m->push_back(Bottleneck(hidden, hidden, shortcut, groups, kernels, 1.0));
+  for (int64_t i = 0; i < n; ++i) {
+    blocks_.push_back(make_block(hidden));
+    m->push_back(blocks_.back().ptr());
+  }
 }
 
 torch::Tensor C2fImpl::forward(const torch::Tensor& x) {
-  // Both halves of cv1 go to the output; each bottleneck adds one more chunk.
+  // Both halves of cv1 go to the output; each block adds one more chunk.
   auto chunks = cv1->forward(x).chunk(2, 1);
   std::vector<torch::Tensor> y(chunks.begin(), chunks.end());
-  for (const auto& block : *m) y.push_back(block->as<Bottleneck>()->forward(y.back()));
+  for (auto& block : blocks_) y.push_back(block.forward(y.back()));
   return cv2->forward(torch::cat(y, 1));
 }
 
-C3Impl::C3Impl(int64_t c1, int64_t c2, int64_t n, bool shortcut, int64_t groups, double expansion) {
+C3Impl::C3Impl(int64_t c1, int64_t c2, int64_t n, bool shortcut, int64_t groups, double expansion,
+               std::pair<int64_t, int64_t> kernels) {
   const auto hidden = static_cast<int64_t>(static_cast<double>(c2) * expansion);
   cv1 = register_module("cv1", Conv(ConvOptions(c1, hidden, 1)));
   cv2 = register_module("cv2", Conv(ConvOptions(c1, hidden, 1)));
   cv3 = register_module("cv3", Conv(ConvOptions(2 * hidden, c2, 1)));
   m = register_module("m", torch::nn::Sequential());
-  const auto kernels = std::make_pair(int64_t{1}, int64_t{3});
   for (int64_t i = 0; i < n; ++i) m->push_back(Bottleneck(hidden, hidden, shortcut, groups, kernels, 1.0));
 }
 
 torch::Tensor C3Impl::forward(const torch::Tensor& x) {
   return cv3->forward(torch::cat({m->forward(cv1->forward(x)), cv2->forward(x)}, 1));
+}
+
+C3k2Impl::C3k2Impl(int64_t c1, int64_t c2, int64_t n, bool c3k, double expansion, int64_t groups, bool shortcut)
+    : C2fImpl(c1, c2, n, expansion, [&](int64_t hidden) {
+        // Unlike C2f's, the plain bottlenecks halve their channels inside (expansion 0.5).
+        return c3k ? torch::nn::AnyModule(C3k(hidden, hidden, 2, shortcut, groups))
+                   : torch::nn::AnyModule(Bottleneck(hidden, hidden, shortcut, groups, kThreeByThree, 0.5));
+      }) {}
+
+// ---- attention -----------------------------------------------------------------------------
+AttentionImpl::AttentionImpl(int64_t dim, int64_t num_heads_, double attn_ratio) : num_heads(num_heads_) {
+  YOLO_CHECK(num_heads > 0 && dim % num_heads == 0, "Attention needs dim ({}) divisible by num_heads ({}) > 0", dim,
+             num_heads);
+  head_dim = dim / num_heads;
+  key_dim = static_cast<int64_t>(static_cast<double>(head_dim) * attn_ratio);
+  YOLO_CHECK(key_dim > 0, "Attention: attn_ratio {} leaves no key channels per head", attn_ratio);
+  scale = 1.0 / std::sqrt(static_cast<double>(key_dim));
+  const int64_t qkv_channels = dim + 2 * key_dim * num_heads;
+  qkv = register_module("qkv", Conv(ConvOptions(dim, qkv_channels, 1).act(false)));
+  proj = register_module("proj", Conv(ConvOptions(dim, dim, 1).act(false)));
+  pe = register_module("pe", Conv(ConvOptions(dim, dim, 3).groups(dim).act(false)));
+}
+
+torch::Tensor AttentionImpl::forward(const torch::Tensor& x) {
+  const auto batch = x.size(0), channels = x.size(1), height = x.size(2), width = x.size(3);
+  const auto positions = height * width;
+  // Per head, the qkv channels hold key_dim queries, key_dim keys and head_dim values.
+  auto parts = qkv->forward(x).view({batch, num_heads, 2 * key_dim + head_dim, positions})
+                   .split_with_sizes({key_dim, key_dim, head_dim}, 2);
+  const auto& q = parts[0];
+  const auto& k = parts[1];
+  const auto& v = parts[2];
+  auto weights = (q.transpose(-2, -1).matmul(k) * scale).softmax(-1);  // [B, heads, N, N]
+  auto attended = v.matmul(weights.transpose(-2, -1)).view({batch, channels, height, width});
+  return proj->forward(attended + pe->forward(v.reshape({batch, channels, height, width})));
+}
+
+PSABlockImpl::PSABlockImpl(int64_t c, double attn_ratio, int64_t num_heads, bool shortcut) : add(shortcut) {
+  attn = register_module("attn", Attention(c, num_heads, attn_ratio));
+  ffn = register_module("ffn", torch::nn::Sequential(Conv(ConvOptions(c, 2 * c, 1)),
+                                                     Conv(ConvOptions(2 * c, c, 1).act(false))));
+}
+
+torch::Tensor PSABlockImpl::forward(const torch::Tensor& x) {
+  auto y = add ? x + attn->forward(x) : attn->forward(x);
+  return add ? y + ffn->forward(y) : ffn->forward(y);
+}
+
+C2PSAImpl::C2PSAImpl(int64_t c1, int64_t c2, int64_t n, double expansion)
+    : hidden(static_cast<int64_t>(static_cast<double>(c1) * expansion)) {
+  YOLO_CHECK(c1 == c2, "C2PSA keeps its channels: input {} and output {} must be equal", c1, c2);
+  YOLO_CHECK(hidden >= 64, "C2PSA needs at least 64 hidden channels (one attention head per 64), got {} of {}",
+             hidden, c1);
+  cv1 = register_module("cv1", Conv(ConvOptions(c1, 2 * hidden, 1)));
+  cv2 = register_module("cv2", Conv(ConvOptions(2 * hidden, c1, 1)));
+  m = register_module("m", torch::nn::Sequential());
+  // One head per 64 channels, as Ultralytics.
+  for (int64_t i = 0; i < n; ++i) m->push_back(PSABlock(hidden, 0.5, hidden / 64));
+}
+
+torch::Tensor C2PSAImpl::forward(const torch::Tensor& x) {
+  auto halves = cv1->forward(x).split(hidden, 1);
+  return cv2->forward(torch::cat({halves[0], m->forward(halves[1])}, 1));
 }
 
 // ---- spatial pyramid pooling ---------------------------------------------------------------
@@ -186,7 +265,21 @@ torch::Tensor DFLImpl::forward(const torch::Tensor& x) {
   return y.view({batch, 4, anchors});
 }
 
-DetectImpl::DetectImpl(int64_t nc_, const std::vector<int64_t>& channels) : nc(nc_) {
+namespace {
+
+/// An nn::Sequential that can sit inside another: LibTorch stores children as AnyModule, which needs
+/// a forward that is not a template (SequentialImpl's is). Ultralytics nests nn.Sequentials in
+/// YOLO11's class branch (`cv3.0.0.1.conv.weight`).
+class NestedSequentialImpl : public torch::nn::SequentialImpl {
+ public:
+  using SequentialImpl::SequentialImpl;
+  torch::Tensor forward(torch::Tensor x) { return SequentialImpl::forward(std::move(x)); }
+};
+TORCH_MODULE(NestedSequential);
+
+}  // namespace
+
+DetectImpl::DetectImpl(int64_t nc_, const std::vector<int64_t>& channels, bool legacy_) : nc(nc_), legacy(legacy_) {
   YOLO_CHECK(nc > 0, "Detect needs nc > 0, got {}", nc);
   YOLO_CHECK(!channels.empty(), "Detect needs at least one input level");
   const int64_t box_channels = std::max({int64_t{16}, channels[0] / 4, reg_max * 4});
@@ -197,9 +290,16 @@ DetectImpl::DetectImpl(int64_t nc_, const std::vector<int64_t>& channels) : nc(n
     cv2->push_back(torch::nn::Sequential(Conv(ConvOptions(c, box_channels, 3)),
                                          Conv(ConvOptions(box_channels, box_channels, 3)),
                                          torch::nn::Conv2d(torch::nn::Conv2dOptions(box_channels, 4 * reg_max, 1))));
-    cv3->push_back(torch::nn::Sequential(Conv(ConvOptions(c, cls_channels, 3)),
-                                         Conv(ConvOptions(cls_channels, cls_channels, 3)),
-                                         torch::nn::Conv2d(torch::nn::Conv2dOptions(cls_channels, nc, 1))));
+    auto logits = torch::nn::Conv2d(torch::nn::Conv2dOptions(cls_channels, nc, 1));
+    if (legacy) {
+      cv3->push_back(torch::nn::Sequential(Conv(ConvOptions(c, cls_channels, 3)),
+                                           Conv(ConvOptions(cls_channels, cls_channels, 3)), logits));
+    } else {
+      cv3->push_back(torch::nn::Sequential(
+          NestedSequential(DWConv(c, c, 3), Conv(ConvOptions(c, cls_channels, 1))),
+          NestedSequential(DWConv(cls_channels, cls_channels, 3), Conv(ConvOptions(cls_channels, cls_channels, 1))),
+          logits));
+    }
   }
   dfl = register_module("dfl", DFL(reg_max));
   stride.assign(channels.size(), 0.0);

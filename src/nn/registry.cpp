@@ -1,189 +1,274 @@
 #include "nn/registry.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <map>
+#include <mutex>
+#include <set>
 
 #include "yolo/nn/modules.h"
 #include "yolo/utils/error.h"
 
 namespace yolo::nn {
-namespace detail {
-namespace {
 
 // ---- reading a row's arguments -------------------------------------------------------------
+namespace {
+
 template <typename T>
 const T* arg_as(const BuildContext& ctx, size_t i) {
   return i < ctx.row.args.size() ? std::get_if<T>(&ctx.row.args[i]) : nullptr;
 }
-bool has_arg(const BuildContext& ctx, size_t i) {
-  return i < ctx.row.args.size() && !std::holds_alternative<std::monostate>(ctx.row.args[i]);
+
+}  // namespace
+
+bool BuildContext::has_arg(size_t i) const {
+  return i < row.args.size() && !std::holds_alternative<std::monostate>(row.args[i]);
 }
 
-int64_t int_arg(const BuildContext& ctx, size_t i, std::optional<int64_t> fallback = std::nullopt) {
-  if (!has_arg(ctx, i)) {
-    YOLO_CHECK(fallback.has_value(), "{}: {} needs argument {} (an integer)", ctx.where, ctx.row.module, i);
-    return *fallback;
-  }
-  const auto* value = arg_as<int64_t>(ctx, i);
-  YOLO_CHECK(value, "{}: argument {} of {} must be an integer", ctx.where, i, ctx.row.module);
+int64_t BuildContext::int_arg(size_t i) const {
+  YOLO_CHECK(has_arg(i), "{}: {} needs argument {} (an integer)", where, row.module, i);
+  const auto* value = arg_as<int64_t>(*this, i);
+  YOLO_CHECK(value, "{}: argument {} of {} must be an integer", where, i, row.module);
   return *value;
 }
-std::optional<int64_t> optional_int_arg(const BuildContext& ctx, size_t i) {
-  if (!has_arg(ctx, i)) return std::nullopt;
-  return int_arg(ctx, i);
+int64_t BuildContext::int_arg(size_t i, int64_t fallback) const { return has_arg(i) ? int_arg(i) : fallback; }
+std::optional<int64_t> BuildContext::optional_int_arg(size_t i) const {
+  if (!has_arg(i)) return std::nullopt;
+  return int_arg(i);
 }
-double real_arg(const BuildContext& ctx, size_t i, double fallback) {
-  if (!has_arg(ctx, i)) return fallback;
-  if (const auto* integer = arg_as<int64_t>(ctx, i)) return static_cast<double>(*integer);
-  const auto* value = arg_as<double>(ctx, i);
-  YOLO_CHECK(value, "{}: argument {} of {} must be a number", ctx.where, i, ctx.row.module);
+double BuildContext::real_arg(size_t i, double fallback) const {
+  if (!has_arg(i)) return fallback;
+  if (const auto* integer = arg_as<int64_t>(*this, i)) return static_cast<double>(*integer);
+  const auto* value = arg_as<double>(*this, i);
+  YOLO_CHECK(value, "{}: argument {} of {} must be a number", where, i, row.module);
   return *value;
 }
-bool bool_arg(const BuildContext& ctx, size_t i, bool fallback) {
-  if (!has_arg(ctx, i)) return fallback;
-  if (const auto* integer = arg_as<int64_t>(ctx, i)) return *integer != 0;  // Python truthiness
-  const auto* value = arg_as<bool>(ctx, i);
-  YOLO_CHECK(value, "{}: argument {} of {} must be True or False", ctx.where, i, ctx.row.module);
+bool BuildContext::bool_arg(size_t i, bool fallback) const {
+  if (!has_arg(i)) return fallback;
+  if (const auto* integer = arg_as<int64_t>(*this, i)) return *integer != 0;  // Python truthiness
+  const auto* value = arg_as<bool>(*this, i);
+  YOLO_CHECK(value, "{}: argument {} of {} must be True or False", where, i, row.module);
   return *value;
 }
-std::vector<int64_t> int_list_arg(const BuildContext& ctx, size_t i, std::vector<int64_t> fallback) {
-  if (!has_arg(ctx, i)) return fallback;
-  if (const auto* integer = arg_as<int64_t>(ctx, i)) return {*integer};
-  const auto* value = arg_as<std::vector<int64_t>>(ctx, i);
-  YOLO_CHECK(value, "{}: argument {} of {} must be a list of integers", ctx.where, i, ctx.row.module);
+std::string BuildContext::string_arg(size_t i, const std::string& fallback) const {
+  if (!has_arg(i)) return fallback;
+  const auto* value = arg_as<std::string>(*this, i);
+  YOLO_CHECK(value, "{}: argument {} of {} must be a string", where, i, row.module);
+  return *value;
+}
+std::vector<int64_t> BuildContext::int_list_arg(size_t i, const std::vector<int64_t>& fallback) const {
+  if (!has_arg(i)) return fallback;
+  if (const auto* integer = arg_as<int64_t>(*this, i)) return {*integer};
+  const auto* value = arg_as<std::vector<int64_t>>(*this, i);
+  YOLO_CHECK(value, "{}: argument {} of {} must be a list of integers", where, i, row.module);
   return *value;
 }
 
-int64_t single_input(const BuildContext& ctx) {
-  YOLO_CHECK(ctx.input_channels.size() == 1, "{}: {} reads one layer, but 'from' lists {}", ctx.where,
-             ctx.row.module, ctx.input_channels.size());
-  return ctx.input_channels[0];
+int64_t BuildContext::single_input() const {
+  YOLO_CHECK(input_channels.size() == 1, "{}: {} reads one layer, but 'from' lists {}", where, row.module,
+             input_channels.size());
+  return input_channels[0];
 }
 
-/// Output channels of the "base" modules: the first argument, scaled by the width multiple and
-/// capped by max_channels — unless it is the class count (Classify's output).
-int64_t scaled_out_channels(const BuildContext& ctx) {
-  const int64_t c2 = int_arg(ctx, 0);
-  if (c2 == ctx.spec.nc) return c2;
-  return make_divisible(static_cast<double>(std::min(c2, ctx.spec.max_channels)) * ctx.spec.width_multiple, 8);
+int64_t BuildContext::scaled_channels(int64_t c) const {
+  if (c == spec.nc) return c;
+  return make_divisible(static_cast<double>(std::min(c, spec.max_channels)) * spec.width_multiple, 8);
 }
 
-template <typename Holder>
-BuiltLayer single_tensor_layer(Holder module, int64_t out_channels) {
-  return {module.ptr(), [module](const std::vector<torch::Tensor>& x) mutable { return module->forward(x[0]); },
-          out_channels};
+int64_t make_divisible(double x, int64_t divisor) {
+  return static_cast<int64_t>(std::ceil(x / static_cast<double>(divisor))) * divisor;
 }
 
-// ---- one builder per module ----------------------------------------------------------------
+namespace {
+
+// ---- one builder per built-in module ---------------------------------------------------------
+// Arguments as Ultralytics' parse_model passes them: for the "base" modules the first is the
+// output channels (width-scaled), the input channels come from `from`, and the repeat-taking
+// modules get the depth-scaled repeat count after the channels.
+
 BuiltLayer build_conv(const BuildContext& ctx) {
-  const int64_t c2 = scaled_out_channels(ctx);
-  auto options = ConvOptions(single_input(ctx), c2, int_arg(ctx, 1, 1))
-                     .stride(int_arg(ctx, 2, 1))
-                     .padding(optional_int_arg(ctx, 3))
-                     .groups(int_arg(ctx, 4, 1))
-                     .dilation(int_arg(ctx, 5, 1))
-                     .act(bool_arg(ctx, 6, true));
-  return single_tensor_layer(Conv(options), c2);
+  const int64_t c2 = ctx.scaled_channels(ctx.int_arg(0));
+  auto options = ConvOptions(ctx.single_input(), c2, ctx.int_arg(1, 1))
+                     .stride(ctx.int_arg(2, 1))
+                     .padding(ctx.optional_int_arg(3))
+                     .groups(ctx.int_arg(4, 1))
+                     .dilation(ctx.int_arg(5, 1))
+                     .act(ctx.bool_arg(6, true));
+  return make_layer(Conv(options), c2);
+}
+
+BuiltLayer build_dwconv(const BuildContext& ctx) {
+  const int64_t c2 = ctx.scaled_channels(ctx.int_arg(0));
+  return make_layer(DWConv(ctx.single_input(), c2, ctx.int_arg(1, 1), ctx.int_arg(2, 1), ctx.int_arg(3, 1),
+                           ctx.bool_arg(4, true)),
+                    c2);
 }
 
 BuiltLayer build_bottleneck(const BuildContext& ctx) {
-  const int64_t c2 = scaled_out_channels(ctx);
-  auto kernels = int_list_arg(ctx, 3, {3, 3});
+  const int64_t c2 = ctx.scaled_channels(ctx.int_arg(0));
+  auto kernels = ctx.int_list_arg(3, {3, 3});
   YOLO_CHECK(kernels.size() == 2, "{}: Bottleneck kernels must be [k1, k2]", ctx.where);
-  return single_tensor_layer(Bottleneck(single_input(ctx), c2, bool_arg(ctx, 1, true), int_arg(ctx, 2, 1),
-                                        std::make_pair(kernels[0], kernels[1]), real_arg(ctx, 4, 0.5)),
-                             c2);
+  return make_layer(Bottleneck(ctx.single_input(), c2, ctx.bool_arg(1, true), ctx.int_arg(2, 1),
+                               std::make_pair(kernels[0], kernels[1]), ctx.real_arg(4, 0.5)),
+                    c2);
 }
 
 BuiltLayer build_c2f(const BuildContext& ctx) {
-  const int64_t c2 = scaled_out_channels(ctx);
-  return single_tensor_layer(C2f(single_input(ctx), c2, ctx.repeats, bool_arg(ctx, 1, false), int_arg(ctx, 2, 1),
-                                 real_arg(ctx, 3, 0.5)),
-                             c2);
+  const int64_t c2 = ctx.scaled_channels(ctx.int_arg(0));
+  return make_layer(C2f(ctx.single_input(), c2, ctx.repeats, ctx.bool_arg(1, false), ctx.int_arg(2, 1),
+                        ctx.real_arg(3, 0.5)),
+                    c2);
 }
 
 BuiltLayer build_c3(const BuildContext& ctx) {
-  const int64_t c2 = scaled_out_channels(ctx);
-  return single_tensor_layer(C3(single_input(ctx), c2, ctx.repeats, bool_arg(ctx, 1, true), int_arg(ctx, 2, 1),
-                                real_arg(ctx, 3, 0.5)),
-                             c2);
+  const int64_t c2 = ctx.scaled_channels(ctx.int_arg(0));
+  return make_layer(C3(ctx.single_input(), c2, ctx.repeats, ctx.bool_arg(1, true), ctx.int_arg(2, 1),
+                       ctx.real_arg(3, 0.5)),
+                    c2);
+}
+
+BuiltLayer build_c3k2(const BuildContext& ctx) {
+  const int64_t c2 = ctx.scaled_channels(ctx.int_arg(0));
+  // Ultralytics turns C3k blocks on for the m, l and x scales, whatever the row says.
+  const auto& scale = ctx.spec.scale;
+  const bool large_scale = !scale.empty() && std::string("mlx").find(scale) != std::string::npos;
+  const bool c3k = ctx.bool_arg(1, false) || large_scale;
+  return make_layer(C3k2(ctx.single_input(), c2, ctx.repeats, c3k, ctx.real_arg(2, 0.5), ctx.int_arg(3, 1),
+                         ctx.bool_arg(4, true)),
+                    c2);
+}
+
+BuiltLayer build_c2psa(const BuildContext& ctx) {
+  const int64_t c2 = ctx.scaled_channels(ctx.int_arg(0));
+  return make_layer(C2PSA(ctx.single_input(), c2, ctx.repeats, ctx.real_arg(1, 0.5)), c2);
 }
 
 BuiltLayer build_sppf(const BuildContext& ctx) {
-  const int64_t c2 = scaled_out_channels(ctx);
-  return single_tensor_layer(SPPF(single_input(ctx), c2, int_arg(ctx, 1, 5)), c2);
+  const int64_t c2 = ctx.scaled_channels(ctx.int_arg(0));
+  return make_layer(SPPF(ctx.single_input(), c2, ctx.int_arg(1, 5)), c2);
 }
 
 BuiltLayer build_spp(const BuildContext& ctx) {
-  const int64_t c2 = scaled_out_channels(ctx);
-  return single_tensor_layer(SPP(single_input(ctx), c2, int_list_arg(ctx, 1, {5, 9, 13})), c2);
+  const int64_t c2 = ctx.scaled_channels(ctx.int_arg(0));
+  return make_layer(SPP(ctx.single_input(), c2, ctx.int_list_arg(1, {5, 9, 13})), c2);
 }
 
 BuiltLayer build_upsample(const BuildContext& ctx) {
   auto options = torch::nn::UpsampleOptions();
-  if (auto size = optional_int_arg(ctx, 0)) options.size(std::vector<int64_t>{*size, *size});
-  if (has_arg(ctx, 1)) {
-    const double factor = real_arg(ctx, 1, 2.0);
+  if (auto size = ctx.optional_int_arg(0)) options.size(std::vector<int64_t>{*size, *size});
+  if (ctx.has_arg(1)) {
+    const double factor = ctx.real_arg(1, 2.0);
     options.scale_factor(std::vector<double>{factor, factor});
   }
-  const auto* mode = arg_as<std::string>(ctx, 2);
-  const std::string mode_name = mode ? *mode : "nearest";
-  if (mode_name == "nearest")
+  const std::string mode = ctx.string_arg(2, "nearest");
+  if (mode == "nearest")
     options.mode(torch::kNearest);
-  else if (mode_name == "bilinear")
+  else if (mode == "bilinear")
     options.mode(torch::kBilinear);
   else
-    YOLO_FAIL("{}: Upsample mode '{}' is not supported; use \"nearest\" or \"bilinear\"", ctx.where, mode_name);
-  return single_tensor_layer(torch::nn::Upsample(options), single_input(ctx));
+    YOLO_FAIL("{}: Upsample mode '{}' is not supported; use \"nearest\" or \"bilinear\"", ctx.where, mode);
+  return make_layer(torch::nn::Upsample(options), ctx.single_input());
 }
 
 BuiltLayer build_concat(const BuildContext& ctx) {
-  Concat concat(int_arg(ctx, 0, 1));
+  Concat concat(ctx.int_arg(0, 1));
   int64_t channels = 0;
   for (auto c : ctx.input_channels) channels += c;
   return {concat.ptr(), [concat](const std::vector<torch::Tensor>& x) mutable { return concat->forward(x); }, channels};
 }
 
 BuiltLayer build_detect(const BuildContext& ctx) {
-  Detect detect(int_arg(ctx, 0), ctx.input_channels);
+  Detect detect(ctx.int_arg(0), ctx.input_channels, ctx.legacy);
   return {detect.ptr(), nullptr, 0};
 }
 
 BuiltLayer build_classify(const BuildContext& ctx) {
-  const int64_t c2 = scaled_out_channels(ctx);
-  Classify classify(single_input(ctx), c2, int_arg(ctx, 1, 1), int_arg(ctx, 2, 1), optional_int_arg(ctx, 3),
-                    int_arg(ctx, 4, 1));
+  const int64_t c2 = ctx.scaled_channels(ctx.int_arg(0));
+  Classify classify(ctx.single_input(), c2, ctx.int_arg(1, 1), ctx.int_arg(2, 1), ctx.optional_int_arg(3),
+                    ctx.int_arg(4, 1));
   return {classify.ptr(), nullptr, c2};
+}
+
+// ---- the table -------------------------------------------------------------------------------
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, detail::ModuleEntry> entries;
+  std::set<std::string> builtins;  ///< the names registered here, before any application's
+};
+
+Registry& registry() {
+  static Registry* table = [] {
+    auto* r = new Registry;  // never destroyed: registration may happen from static initialisers
+    const auto repeats_inside = ModuleTraits().repeats_inside(true);
+    r->entries = {
+        {"Conv", {build_conv, {}}},
+        {"DWConv", {build_dwconv, {}}},
+        {"Bottleneck", {build_bottleneck, {}}},
+        {"C2f", {build_c2f, repeats_inside}},
+        {"C3", {build_c3, repeats_inside}},
+        {"C3k2", {build_c3k2, ModuleTraits().repeats_inside(true).non_legacy(true)}},
+        {"C2PSA", {build_c2psa, repeats_inside}},
+        {"SPPF", {build_sppf, {}}},
+        {"SPP", {build_spp, {}}},
+        {"Upsample", {build_upsample, {}}},
+        {"Concat", {build_concat, {}}},
+        {"Detect", {build_detect, {}}},
+        {"Classify", {build_classify, {}}},
+    };
+    for (const auto& entry : r->entries) r->builtins.insert(entry.first);
+    return r;
+  }();
+  return *table;
+}
+
+std::string without_nn_prefix(const std::string& name) { return name.rfind("nn.", 0) == 0 ? name.substr(3) : name; }
+
+bool is_identifier(const std::string& name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
 }  // namespace
 
-int64_t make_divisible(double x, int64_t divisor) {
-  return static_cast<int64_t>(std::ceil(x / static_cast<double>(divisor))) * divisor;
+void register_module(const std::string& name, LayerBuilder builder, ModuleTraits traits) {
+  YOLO_CHECK(is_identifier(name),
+             "register_module: '{}' is not a valid module name: use letters, digits and '_', not starting with a "
+             "digit (as a Python class name)",
+             name);
+  YOLO_CHECK(builder, "register_module('{}'): the builder is empty; pass a function that builds the layer", name);
+  auto& table = registry();
+  std::lock_guard<std::mutex> lock(table.mutex);
+  YOLO_CHECK(!table.entries.count(name),
+             "register_module: '{}' is already registered{}; choose another name", name,
+             table.builtins.count(name) ? " (a built-in module)" : "");
+  table.entries.emplace(name, detail::ModuleEntry{std::move(builder), traits});
 }
 
-const std::map<std::string, ModuleEntry>& layer_registry() {
-  static const std::map<std::string, ModuleEntry> registry{
-      {"Conv", {build_conv}},
-      {"Bottleneck", {build_bottleneck}},
-      {"C2f", {build_c2f, /*repeats_inside=*/true}},
-      {"C3", {build_c3, /*repeats_inside=*/true}},
-      {"SPPF", {build_sppf}},
-      {"SPP", {build_spp}},
-      {"Upsample", {build_upsample}},
-      {"Concat", {build_concat}},
-      {"Detect", {build_detect}},
-      {"Classify", {build_classify}},
-  };
-  return registry;
+bool is_registered(const std::string& name) {
+  auto& table = registry();
+  std::lock_guard<std::mutex> lock(table.mutex);
+  return table.entries.count(without_nn_prefix(name)) > 0;
 }
-
-}  // namespace detail
 
 std::vector<std::string> registered_modules() {
+  auto& table = registry();
+  std::lock_guard<std::mutex> lock(table.mutex);
   std::vector<std::string> names;
-  for (const auto& entry : detail::layer_registry()) names.push_back(entry.first);
+  for (const auto& entry : table.entries) names.push_back(entry.first);
   return names;
 }
 
+namespace detail {
+
+std::optional<ModuleEntry> find_module(const std::string& name) {
+  auto& table = registry();
+  std::lock_guard<std::mutex> lock(table.mutex);
+  auto found = table.entries.find(without_nn_prefix(name));
+  if (found == table.entries.end()) return std::nullopt;
+  return found->second;
+}
+
+}  // namespace detail
 }  // namespace yolo::nn

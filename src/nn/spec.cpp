@@ -96,8 +96,9 @@ LayerRow parse_row(const YAML::Node& node, size_t index, size_t backbone_rows, i
   row.module = node[2].Scalar();
   if (row.module.rfind("nn.", 0) == 0) row.module = row.module.substr(3);  // nn.Upsample == Upsample
   YOLO_CHECK(std::find(modules.begin(), modules.end(), row.module) != modules.end(),
-             "{}: unknown module '{}'.{} Known modules: {}", where, node[2].Scalar(),
-             did_you_mean(row.module, modules), fmt::join(modules, ", "));
+             "{}: unknown module '{}'.{} Known modules: {} (an application adds its own with "
+             "yolo::nn::register_module)",
+             where, node[2].Scalar(), did_you_mean(row.module, modules), fmt::join(modules, ", "));
 
   for (const auto& arg : node[3]) row.args.push_back(parse_arg(arg, nc, where));
   return row;
@@ -138,6 +139,7 @@ ModelSpec parse_model_spec(const std::string& yaml_text, const std::string& sour
   ModelSpec spec;
   spec.yaml_text = yaml_text;
   spec.source = source_name;
+  if (root["yaml_file"] && root["yaml_file"].IsScalar()) spec.yaml_file = root["yaml_file"].Scalar();
 
   const auto yaml_nc = root["nc"] && root["nc"].IsScalar() ? scalar_as_int(root["nc"]) : std::nullopt;
   if (nc && (!yaml_nc || *nc != *yaml_nc)) {
@@ -222,10 +224,14 @@ ModelSpec load_model_spec(const std::string& name_or_path, std::optional<int64_t
   for (const auto& candidate : {unified.filename().string(), path.filename().string()}) {
     if (!text) text = builtin_model_yaml(candidate);
   }
-  YOLO_CHECK(text.has_value(), "model YAML '{}' is neither a file nor a built-in model.{} Built-ins: {} (with a scale "
-             "letter, e.g. yolov8n.yaml, yolov8s-cls.yaml)",
-             name_or_path, did_you_mean(unified.filename().string(), builtin_model_names()),
-             fmt::join(builtin_model_names(), ", "));
+  if (!text) {
+    auto known = builtin_model_variants();
+    const auto unscaled = builtin_model_names();
+    known.insert(known.end(), unscaled.begin(), unscaled.end());
+    YOLO_FAIL("model YAML '{}' is neither a file nor a built-in model.{} Built-in models: {} (the name without "
+              "the scale letter, e.g. yolo11.yaml, means its first scale)",
+              name_or_path, did_you_mean(path.filename().string(), known), fmt::join(builtin_model_variants(), ", "));
+  }
   auto spec = parse_model_spec(*text, name_or_path, nc);
   spec.in_channels = in_channels;
   return spec;

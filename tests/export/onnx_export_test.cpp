@@ -138,17 +138,20 @@ TEST_CASE("export writes best.onnx next to the weights with Ultralytics' metadat
   CHECK(metadata.props.count("version") == 1);
 }
 
-TEST_CASE("OpenCV DNN runs the exported detector as our forward and as Ultralytics' reference output",
+TEST_CASE("OpenCV DNN runs the exported YOLOv8 and YOLO11 detectors as our forward and as Ultralytics' output",
           "[export][dnn]") {
   REQUIRE_ONNX_AND_DNN();
   const TempDir dir("dnn_detect");
-  yolo::Model model(dir.copy("yolov8n_fdet.pt", "best.pt"));
+  const std::string checkpoint = GENERATE(as<std::string>{}, "yolov8n_fdet.pt", "yolo11n_fdet.pt");
+  INFO(checkpoint);
+  yolo::Model model(dir.copy(checkpoint, "best.pt"));
   yolo::exporter::OpenCvDnnModel dnn(model.export_model(yolo::ExportArgs().format("onnx").imgsz(640).batch(1)));
   const auto image = yolo::test::load_reference_image(yolo::test::data_path("fdet/images/val/000000.jpg")).unsqueeze(0);
   const auto theirs = dnn.forward(image);
   check_close(our_forward(model, image), theirs, 1e-4, 1e-4, 640, 640);
   // Ultralytics 8.3.166's own forward of this image, with the reference's tolerances (1e-2 pixels).
-  const auto reference = yolo::test::read_npy_float32(yolo::test::data_path("reference/forward_val0.npy"));
+  const auto reference = yolo::test::read_npy_float32(yolo::test::data_path(
+      checkpoint == "yolov8n_fdet.pt" ? "reference/forward_val0.npy" : "reference/forward_yolo11n_val0.npy"));
   CHECK((reference.narrow(1, 0, 4) - theirs.narrow(1, 0, 4)).abs().max().item<double>() <= 1e-2);
   CHECK((reference.narrow(1, 4, 10) - theirs.narrow(1, 4, 10)).abs().max().item<double>() <= 1e-4);
 }
@@ -186,7 +189,7 @@ TEST_CASE("predict through OpenCV DNN finds what predict through LibTorch finds 
 TEST_CASE("classification exports run in OpenCV DNN as our forward", "[export][dnn]") {
   REQUIRE_ONNX_AND_DNN();
   const TempDir dir("dnn_classify");
-  const auto source = GENERATE(as<std::string>{}, "yolov8n_cls_fmnist.pt", "yolov8n-cls.yaml");
+  const auto source = GENERATE(as<std::string>{}, "yolov8n_cls_fmnist.pt", "yolov8n-cls.yaml", "yolo11n-cls.yaml");
   INFO(source);
   const bool checkpoint = source == "yolov8n_cls_fmnist.pt";
   yolo::Model model(checkpoint ? dir.copy(source, "cls.pt") : source);
@@ -261,7 +264,7 @@ TEST_CASE("export refuses what it cannot write, listing what it can", "[export]"
   torch::nn::GRU gru(4, 4);
   CHECK_THAT(error_of([&] { yolo::exporter::emit(writer, *gru, {"x"}); }),
              ContainsSubstring("no emitter for module torch::nn::GRUImpl"));
-  CHECK_THAT(error_of([&] { yolo::exporter::emit(writer, *gru, {"x"}); }), ContainsSubstring("C2f, C3, Classify"));
+  CHECK_THAT(error_of([&] { yolo::exporter::emit(writer, *gru, {"x"}); }), ContainsSubstring("Conv, Conv2d, DFL, Detect"));
 #endif
 }
 

@@ -25,12 +25,12 @@ double iou(const std::array<double, 4>& a, const std::array<double, 4>& b) {
   return inter / (area(a) + area(b) - inter);
 }
 
-}  // namespace
-
-TEST_CASE("val mode reproduces Ultralytics' val_metrics.json", "[parity][val]") {
+/// Standalone val of `checkpoint_file` on the fixture's val split with the settings of
+/// `reference_json`, checked against Ultralytics' figures in it.
+void check_val_parity(const std::string& checkpoint_file, const std::string& reference_json) {
   // JSON is YAML: yaml-cpp reads the reference without another dependency.
-  const auto reference = YAML::LoadFile(yolo::test::data_path("reference/val_metrics.json"));
-  yolo::Model model(yolo::test::data_path("yolov8n_fdet.pt"));
+  const auto reference = YAML::LoadFile(yolo::test::data_path(reference_json));
+  yolo::Model model(yolo::test::data_path(checkpoint_file));
   const auto metrics = model.val(yolo::ValArgs()
                                      .data(yolo::test::data_path("fdet/data.yaml"))
                                      .imgsz(reference["imgsz"].as<int>())
@@ -39,6 +39,7 @@ TEST_CASE("val mode reproduces Ultralytics' val_metrics.json", "[parity][val]") 
                                      .iou(reference["iou"].as<double>())
                                      .workers(2)
                                      .plots(false));
+  INFO("mAP50-95 " << metrics.map50_95 << ", mAP50 " << metrics.map50);
   CHECK(metrics.images == 16);
   CHECK(metrics.map50_95 == Approx(reference["mAP50-95"].as<double>()).margin(0.005));
   CHECK(metrics.map50 == Approx(reference["mAP50"].as<double>()).margin(0.005));
@@ -50,6 +51,16 @@ TEST_CASE("val mode reproduces Ultralytics' val_metrics.json", "[parity][val]") 
     INFO("class " << row.name);
     CHECK(row.map50_95 == Approx(per_class[row.name].as<double>()).margin(0.005));
   }
+}
+
+}  // namespace
+
+TEST_CASE("val mode reproduces Ultralytics' val_metrics.json", "[parity][val]") {
+  check_val_parity("yolov8n_fdet.pt", "reference/val_metrics.json");
+}
+
+TEST_CASE("val of yolo11n_fdet.pt reproduces Ultralytics' yolo11n_val_metrics.json", "[parity][val][yolo11]") {
+  check_val_parity("yolo11n_fdet.pt", "reference/yolo11n_val_metrics.json");
 }
 
 TEST_CASE("predict mode reproduces Ultralytics' predictions.json", "[parity][predict]") {

@@ -16,6 +16,7 @@ namespace yolo::nn {
 /// Size figures as Ultralytics' model summary prints them.
 struct ModelInfo {
   int64_t layers = 0;      ///< distinct modules, root included (PyTorch's len(list(model.modules())))
+  int64_t leaf_layers = 0;  ///< distinct modules without children: the "layers" Ultralytics' summary prints
   int64_t parameters = 0;  ///< elements of all parameters
   int64_t gradients = 0;   ///< elements of the parameters that require grad (all but the DFL conv)
   double gflops = 0;       ///< 2 x multiply-adds of one image at imgsz, in 1e9 (thop's rules)
@@ -35,7 +36,7 @@ class YoloModelImpl : public torch::nn::Module {
   const ModelSpec& spec() const { return spec_; }
   const std::string& task() const { return spec_.task; }
   int64_t nc() const { return spec_.nc; }
-  /// Detection strides per level ({8, 16, 32} for YOLOv8); {1} for classify, as Ultralytics.
+  /// Detection strides per level ({8, 16, 32} for YOLOv8 and YOLO11); {1} for classify, as Ultralytics.
   std::vector<double> strides() const;
   /// The detection head; throws yolo::Error for a classification model.
   Detect detect_head();
@@ -64,7 +65,8 @@ class YoloModelImpl : public torch::nn::Module {
 };
 TORCH_MODULE(YoloModel);
 
-/// "YOLOv8n summary: 225 layers, 3,157,200 parameters, 3,157,184 gradients, 8.9 GFLOPs"
+/// "YOLOv8n summary: 129 layers, 3,157,200 parameters, 3,157,184 gradients, 8.9 GFLOPs", as
+/// Ultralytics 8.3.166 prints it (layers: ModelInfo::leaf_layers).
 std::string format_info(YoloModelImpl& model, int64_t imgsz = 640);
 
 /// Outcome of transfer_weights: how many of the model's tensors were filled, and which were not.

@@ -26,6 +26,7 @@ struct LayerRow {
 struct ModelSpec {
   std::string yaml_text;  ///< the whole YAML, kept so that the spec can be re-parsed (e.g. with another nc)
   std::string source;     ///< the name asked for ("yolov8n.yaml") or the file read
+  std::string yaml_file;  ///< the YAML's own `yaml_file` key (a checkpoint's stored YAML names its file), or ""
   std::string scale;      ///< "n", "s", ... or "" when the YAML has no `scales`
   int64_t nc = 0;
   std::string task;  ///< "detect" or "classify", from the head's last module
@@ -50,12 +51,15 @@ ModelSpec parse_model_spec(const std::string& yaml_text, const std::string& sour
 /// The scale letter in a model name (`yolov8s-cls.yaml` -> "s"), or "" — Ultralytics' guess_model_scale.
 std::string guess_model_scale(const std::string& name_or_path);
 
-/// Names of the built-in model YAMLs ("yolov8.yaml", "yolov8-cls.yaml").
+/// Names of the built-in model YAMLs ("yolov8.yaml", "yolov8-cls.yaml", "yolo11.yaml", "yolo11-cls.yaml").
 std::vector<std::string> builtin_model_names();
+/// Every scaled name the built-ins answer to: "yolov8n.yaml" ... "yolo11x-cls.yaml".
+std::vector<std::string> builtin_model_variants();
 /// The text of a built-in model YAML, or nullopt.
 std::optional<std::string> builtin_model_yaml(const std::string& file_name);
 
-/// Module names a model YAML may use, from the layer registry.
+/// Module names a model YAML may use: the built-ins and those registered with
+/// yolo::nn::register_module (yolo/nn/registry.h).
 std::vector<std::string> registered_modules();
 
 }  // namespace yolo::nn

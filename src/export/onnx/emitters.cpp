@@ -1,6 +1,7 @@
 #include "export/onnx/emitters.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -19,8 +20,20 @@ const std::string& single_input(const Inputs& x, const torch::nn::Module& module
 
 std::vector<int64_t> pair_of(const torch::ExpandingArray<2>& values) { return {(*values)[0], (*values)[1]}; }
 
-/// Split along `axis` into pieces of `sizes`: the sizes are an attribute up to opset 12, an input from 13.
+/// Split along `axis` into pieces of `sizes`. Equal pieces are one Split (its sizes an attribute up to
+/// opset 12, an input from 13); unequal ones are Slices, which OpenCV 4.6's DNN reads where it does not
+/// read a Split's sizes input.
 std::vector<std::string> split(Graph& g, const std::string& x, int64_t axis, const std::vector<int64_t>& sizes) {
+  const bool equal = std::all_of(sizes.begin(), sizes.end(), [&](int64_t size) { return size == sizes.front(); });
+  if (!equal) {
+    std::vector<std::string> pieces;
+    int64_t start = 0;
+    for (auto size : sizes) {
+      pieces.push_back(g.op("Slice", {x, g.ints({start}), g.ints({start + size}), g.ints({axis})}));
+      start += size;
+    }
+    return pieces;
+  }
   const int outputs = static_cast<int>(sizes.size());
   if (g.opset() < 13) return g.add("Split", {x}, {{"axis", axis}, {"split", sizes}}, outputs);
   return g.add("Split", {x, g.ints(sizes)}, {{"axis", axis}}, outputs);
@@ -173,6 +186,43 @@ std::string emit_c3(Graph& g, const nn::C3Impl& m, const Inputs& x) {
   return emit_child(g, "cv3", *m.cv3, {g.op("Concat", {a, b}, {{"axis", 1}})});
 }
 
+/// Multi-head self-attention over the H*W positions, as AttentionImpl::forward: the sizes that depend on
+/// the input come from its shape at run time (constant-folded by runtimes for a fixed input size).
+std::string emit_attention(Graph& g, const nn::AttentionImpl& m, const Inputs& x) {
+  const auto& input = single_input(x, m);
+  const auto shape = g.op("Shape", {input});  // [B, C, H, W]
+  const auto heads = g.op("Reshape", {emit_child(g, "qkv", *m.qkv, {input}),
+                                      g.ints({0, m.num_heads, 2 * m.key_dim + m.head_dim, -1})});
+  const auto qkv = split(g, heads, 2, {m.key_dim, m.key_dim, m.head_dim});
+  const auto& q = qkv[0];
+  const auto& k = qkv[1];
+  const auto& v = qkv[2];
+  // (q^T * scale) k rather than (q^T k) * scale: OpenCV 4.6's DNN fuses a Mul that follows a MatMul
+  // into it and loses the factor. The two differ by rounding only.
+  const auto scaled = g.op("Mul", {g.op("Transpose", {q}, {{"perm", {0, 1, 3, 2}}}),
+                                   g.float_constant("scale", torch::tensor({m.scale}))});
+  const auto scores = g.op("MatMul", {scaled, k});
+  const auto weights = g.op("Softmax", {scores}, {{"axis", -1}});  // the last axis: the same in every opset
+  const auto attended =
+      g.op("Reshape", {g.op("MatMul", {v, g.op("Transpose", {weights}, {{"perm", {0, 1, 3, 2}}})}), shape});
+  const auto position = emit_child(g, "pe", *m.pe, {g.op("Reshape", {v, shape})});
+  return emit_child(g, "proj", *m.proj, {g.op("Add", {attended, position})});
+}
+
+std::string emit_psa_block(Graph& g, const nn::PSABlockImpl& m, const Inputs& x) {
+  const auto& input = single_input(x, m);
+  auto y = emit_child(g, "attn", *m.attn, {input});
+  if (m.add) y = g.op("Add", {input, y});
+  const auto z = emit_child(g, "ffn", *m.ffn, {y});
+  return m.add ? g.op("Add", {y, z}) : z;
+}
+
+std::string emit_c2psa(Graph& g, const nn::C2PSAImpl& m, const Inputs& x) {
+  const auto halves = split(g, emit_child(g, "cv1", *m.cv1, x), 1, {m.hidden, m.hidden});
+  const auto refined = emit_child(g, "m", *m.m, {halves[1]});
+  return emit_child(g, "cv2", *m.cv2, {g.op("Concat", {halves[0], refined}, {{"axis", 1}})});
+}
+
 std::string emit_sppf(Graph& g, const nn::SPPFImpl& m, const Inputs& x) {
   std::vector<std::string> y{emit_child(g, "cv1", *m.cv1, x)};
   for (int i = 0; i < 3; ++i) y.push_back(emit_child(g, "m", *m.m, {y.back()}));
@@ -283,11 +333,15 @@ std::string emit_classify(Graph& g, const nn::ClassifyImpl& m, const Inputs& x) 
   return emit_child(g, "linear", *m.linear, {flat});
 }
 
-/// A table entry for emitter `fn` of module class M.
-template <typename M>
+/// A table entry: emitter `fn` for module class M, or for a subclass `Derived` whose forward is its base's
+/// (C3k2 is a C2f with other blocks, C3k a C3 with other kernels).
+template <typename Derived = void, typename M>
 std::pair<const std::type_index, Emitter> entry(std::string (*fn)(Graph&, const M&, const Inputs&)) {
-  return {std::type_index(typeid(M)),
-          [fn](Graph& g, const torch::nn::Module& m, const Inputs& x) { return fn(g, dynamic_cast<const M&>(m), x); }};
+  using Class = std::conditional_t<std::is_void_v<Derived>, M, Derived>;
+  static_assert(std::is_base_of_v<M, Class>, "an emitter takes the module's class or a base of it");
+  return {std::type_index(typeid(Class)), [fn](Graph& g, const torch::nn::Module& m, const Inputs& x) {
+            return fn(g, dynamic_cast<const Class&>(m), x);
+          }};
 }
 
 }  // namespace
@@ -311,7 +365,12 @@ const std::unordered_map<std::type_index, Emitter>& emitters() {
       entry(emit_conv),
       entry(emit_bottleneck),
       entry(emit_c2f),
+      entry<nn::C3k2Impl>(emit_c2f),
       entry(emit_c3),
+      entry<nn::C3kImpl>(emit_c3),
+      entry(emit_attention),
+      entry(emit_psa_block),
+      entry(emit_c2psa),
       entry(emit_sppf),
       entry(emit_spp),
       entry(emit_concat),
@@ -324,9 +383,12 @@ const std::unordered_map<std::type_index, Emitter>& emitters() {
 
 std::string emit(Graph& graph, const torch::nn::Module& module, const Inputs& inputs) {
   const auto found = emitters().find(std::type_index(typeid(module)));
-  YOLO_CHECK(found != emitters().end(), "ONNX export: no emitter for module {} (at '{}'); exportable modules: {}",
-             module.name(), graph.scope_path(), fmt::join(exportable_modules(), ", "));
-  return found->second(graph, module, inputs);
+  if (found != emitters().end()) return found->second(graph, module, inputs);
+  // A Sequential subclass (YOLO11's nested class branch) still chains its children: SequentialImpl's
+  // forward is a template that subclasses wrap, not replace.
+  if (const auto* chain = dynamic_cast<const torch::nn::SequentialImpl*>(&module)) return emit_chain(graph, *chain, inputs);
+  YOLO_FAIL("ONNX export: no emitter for module {} (at '{}'); exportable modules: {}", module.name(),
+            graph.scope_path(), fmt::join(exportable_modules(), ", "));
 }
 
 std::string emit_child(Graph& graph, const std::string& name, const torch::nn::Module& module, const Inputs& inputs) {
