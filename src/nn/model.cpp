@@ -220,9 +220,11 @@ std::string format_info(YoloModelImpl& model, int64_t imgsz) {
                      info.gflops);
 }
 
-std::vector<std::pair<std::string, torch::Tensor>> state_dict(YoloModel& model) {
+std::vector<std::pair<std::string, torch::Tensor>> state_dict(YoloModel& model) { return state_dict(*model); }
+
+std::vector<std::pair<std::string, torch::Tensor>> state_dict(const torch::nn::Module& module) {
   std::vector<std::pair<std::string, torch::Tensor>> out;
-  collect_state(*model, "", out);
+  collect_state(module, "", out);
   return out;
 }
 
@@ -243,6 +245,11 @@ YoloModel fused_copy(YoloModel& model) {
 }
 
 TransferReport transfer_weights(YoloModel& model, const std::vector<std::pair<std::string, torch::Tensor>>& state) {
+  return transfer_weights(*model, state);
+}
+
+TransferReport transfer_weights(torch::nn::Module& model,
+                                const std::vector<std::pair<std::string, torch::Tensor>>& state) {
   std::unordered_map<std::string, const torch::Tensor*> by_name;
   for (const auto& entry : state) by_name.emplace(entry.first, &entry.second);
 

@@ -80,6 +80,9 @@ struct TransferReport {
 /// Copies every state tensor whose name and shape match into the model (converted to the model
 /// tensor's dtype and device), as Ultralytics' intersect_dicts + load_state_dict(strict=False).
 TransferReport transfer_weights(YoloModel& model, const std::vector<std::pair<std::string, torch::Tensor>>& state);
+/// The same for any module (torchvision classifiers...), with its state_dict() names.
+TransferReport transfer_weights(torch::nn::Module& model,
+                                const std::vector<std::pair<std::string, torch::Tensor>>& state);
 
 /// Stores the 4-D weights channels-last (NHWC). With NHWC inputs, oneDNN and cuDNN convolve
 /// without reordering every activation: +25% training images/s on a 2-core CPU here.
@@ -91,5 +94,7 @@ YoloModel fused_copy(YoloModel& model);
 
 /// Parameters and buffers with Ultralytics' names, in PyTorch's state_dict order.
 std::vector<std::pair<std::string, torch::Tensor>> state_dict(YoloModel& model);
+/// Parameters and buffers of any module, named and ordered as PyTorch's Module.state_dict().
+std::vector<std::pair<std::string, torch::Tensor>> state_dict(const torch::nn::Module& module);
 
 }  // namespace yolo::nn
