@@ -48,14 +48,17 @@ constexpr std::array<const char*, 5> kOnnxKeys = {"batch", "dynamic", "half", "o
 /// "yolov8n.yaml" -> "YOLOv8n", as Ultralytics names the model in the description: from the YAML's own
 /// `yaml_file` (Ultralytics' checkpoints keep it there), else the YAML the model was built from, else the
 /// exported file's name.
-std::string pretty_name(const nn::ModelSpec& spec, const std::string& file) {
+std::string pretty_name(const NetworkInfo& info, const std::string& file) {
   std::string yaml_file;
   try {
-    if (const auto node = YAML::Load(spec.yaml_text)["yaml_file"]; node && node.IsScalar()) yaml_file = node.as<std::string>();
+    if (const auto node = YAML::Load(info.yaml_text)["yaml_file"]; node && node.IsScalar()) yaml_file = node.as<std::string>();
   } catch (const YAML::Exception&) {
     // the name only decorates the description
   }
-  if (yaml_file.empty()) yaml_file = fs::path(spec.source).extension() == ".yaml" && spec.source.find(':') == std::string::npos ? spec.source : file;
+  if (yaml_file.empty()) {
+    const bool plain_yaml = fs::path(info.source).extension() == ".yaml" && info.source.find(':') == std::string::npos;
+    yaml_file = plain_yaml || info.yaml_text.empty() ? info.source : file;
+  }
   auto name = fs::path(yaml_file).stem().string();
   for (size_t at = name.find("yolo"); at != std::string::npos; at = name.find("yolo", at + 4)) name.replace(at, 4, "YOLO");
   return name;
@@ -73,9 +76,8 @@ std::string iso_now() {
                      local.tm_mday, local.tm_hour, local.tm_min, local.tm_sec, micros);
 }
 
-int64_t max_stride(nn::YoloModelImpl& model) {
-  const auto strides = model.strides();
-  return static_cast<int64_t>(*std::max_element(strides.begin(), strides.end()));
+int64_t max_stride(const NetworkInfo& info) {
+  return static_cast<int64_t>(*std::max_element(info.strides.begin(), info.strides.end()));
 }
 
 }  // namespace
@@ -126,51 +128,67 @@ ExportOptions export_options(const ExportArgs& args, const std::string& weights)
   return options;
 }
 
-std::vector<std::pair<std::string, std::string>> export_metadata(nn::YoloModelImpl& model,
+NetworkInfo network_info(const nn::YoloModelImpl& model) {
+  NetworkInfo info;
+  info.source = model.spec().source;
+  info.yaml_text = model.spec().yaml_text;
+  info.task = model.task();
+  info.nc = model.nc();
+  info.in_channels = model.spec().in_channels;
+  info.strides = model.strides();
+  return info;
+}
+
+std::vector<std::pair<std::string, std::string>> export_metadata(const NetworkInfo& info,
                                                                  const std::vector<std::string>& names,
                                                                  const ExportOptions& options) {
   std::vector<std::pair<std::string, std::string>> metadata{
-      {"description", fmt::format("yolocpp {} model {}", pretty_name(model.spec(), options.file),
+      {"description", fmt::format("yolocpp {} model {}", pretty_name(info, options.file),
                                   options.data.empty() ? "" : "trained on " + options.data)},
       {"author", "yolocpp"},
       {"date", iso_now()},
       {"version", YOLO_VERSION_STRING},
-      {"stride", std::to_string(max_stride(model))},
-      {"task", model.task()},
+      {"stride", std::to_string(max_stride(info))},
+      {"task", info.task},
       {"batch", std::to_string(options.batch)},
       {"imgsz", fmt::format("[{0}, {0}]", options.imgsz)},
       {"names", names_literal(names)},
       {"args", fmt::format("{{'batch': {}, 'half': {}, 'dynamic': {}, 'simplify': True, 'opset': {}, 'nms': False}}",
                            options.batch, options.half ? "True" : "False", options.dynamic ? "True" : "False",
                            options.opset)},
-      {"channels", std::to_string(model.spec().in_channels)},
+      {"channels", std::to_string(info.in_channels)},
   };
   return metadata;
 }
 
 std::string export_model(nn::YoloModelImpl& model, const std::vector<std::string>& names, ExportOptions options) {
-  YOLO_CHECK(model.task() == "detect" || model.task() == "classify",
-             "cannot export a {} model: yolocpp exports the tasks detect and classify", model.task());
-  YOLO_CHECK(static_cast<int64_t>(names.size()) == model.nc(), "export: {} class names for a model with nc={}",
-             names.size(), model.nc());
+  return export_model(model, network_info(model), names, std::move(options));
+}
+
+std::string export_model(const torch::nn::Module& network, const NetworkInfo& info,
+                         const std::vector<std::string>& names, ExportOptions options) {
+  YOLO_CHECK(info.task == "detect" || info.task == "classify",
+             "cannot export a {} model: yolocpp exports the tasks detect and classify", info.task);
+  YOLO_CHECK(static_cast<int64_t>(names.size()) == info.nc, "export: {} class names for a model with nc={}",
+             names.size(), info.nc);
   // As Ultralytics' check_imgsz: a size the strides do not divide is rounded up, with a warning.
-  const int64_t stride = max_stride(model);
+  const int64_t stride = max_stride(info);
   const int64_t imgsz = std::max<int64_t>(stride, (options.imgsz + stride - 1) / stride * stride);
   if (imgsz != options.imgsz)
     log_warning("imgsz={} must be multiple of max stride {}, updating to {}", options.imgsz, stride, imgsz);
   options.imgsz = imgsz;
 
 #if YOLO_HAVE_ONNX
-  log_info("ONNX: starting export of {} with ONNX {} opset {} ({}, {}input {}x{}x{}x{})...", model.spec().source,
+  log_info("ONNX: starting export of {} with ONNX {} opset {} ({}, {}input {}x{}x{}x{})...", info.source,
            onnx_library_version(), options.opset, options.half ? "fp16" : "fp32", options.dynamic ? "dynamic " : "",
-           options.batch, model.spec().in_channels, options.imgsz, options.imgsz);
+           options.batch, info.in_channels, options.imgsz, options.imgsz);
   OnnxOptions onnx;
   onnx.opset = options.opset;
   onnx.half = options.half;
   onnx.dynamic = options.dynamic;
   onnx.batch = options.batch;
   onnx.height = onnx.width = options.imgsz;
-  write_onnx(model, onnx, export_metadata(model, names, options), options.file);
+  write_onnx(network, info, onnx, export_metadata(info, names, options), options.file);
   log_info("ONNX: export success, saved as '{}' ({:.1f} MB)", options.file,
            static_cast<double>(fs::file_size(options.file)) / 1e6);
   return options.file;

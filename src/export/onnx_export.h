@@ -6,9 +6,7 @@
 #include <utility>
 #include <vector>
 
-namespace yolo::nn {
-class YoloModelImpl;
-}
+#include "export/exporter.h"
 
 namespace yolo::exporter {
 
@@ -21,11 +19,11 @@ struct OnnxOptions {
 
 using Metadata = std::vector<std::pair<std::string, std::string>>;
 
-/// Writes `model` (unchanged; batch norms are folded into the exported convolutions) to `path` with
+/// Writes `network` (unchanged; batch norms are folded into the exported convolutions) to `path` with
 /// `metadata` as the model's metadata_props, after ONNX's checker and strict shape inference have
 /// accepted it and the inferred output shape is the expected one.
-void write_onnx(nn::YoloModelImpl& model, const OnnxOptions& options, const Metadata& metadata,
-                const std::string& path);
+void write_onnx(const torch::nn::Module& network, const NetworkInfo& info, const OnnxOptions& options,
+                const Metadata& metadata, const std::string& path);
 
 /// Runs ONNX's checker and strict shape inference on an .onnx file; throws yolo::Error with their message.
 void check_onnx_file(const std::string& path);

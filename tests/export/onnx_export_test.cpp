@@ -16,8 +16,10 @@
 #include "export/onnx_export.h"
 #include "export/onnx_metadata.h"
 #include "export/python_literal.h"
+#include "nn/torchvision.h"
 #include "parity/reference_input.h"
 #include "yolo/data/augment.h"
+#include "yolo/io/checkpoint.h"
 #include "yolo/metrics/nms.h"
 #include "yolo/model.h"
 #include "yolo/nn/model.h"
@@ -349,3 +351,54 @@ TEST_CASE("yolo export model=best.pt format=onnx writes best.onnx and prints its
   CHECK_THAT(bad_output, ContainsSubstring("supported formats: onnx"));
 }
 #endif
+
+TEST_CASE("torchvision classifiers export and run in OpenCV DNN as our forward and torchvision's logits",
+          "[export][dnn][torchvision]") {
+  REQUIRE_ONNX_AND_DNN();
+  const TempDir dir("torchvision");
+  const std::string arch = GENERATE(as<std::string>{}, "resnet18", "resnext50_32x4d", "densenet_g12");
+  INFO(arch);
+  const bool densenet = arch == "densenet_g12";
+  torch::manual_seed(0);
+  // One block per stage keeps the ResNets small; BasicBlock, Bottleneck, groups and projections all occur.
+  yolo::nn::TorchvisionClassifier model(
+      densenet ? yolo::nn::TorchvisionOptions("densenet121").growth_rate(12).num_init_features(24).block_config(
+                     {6, 12, 24, 16}).num_classes(10)
+               : yolo::nn::TorchvisionOptions(arch).layers({1, 1, 1, 1}).num_classes(10));
+  if (densenet) {
+    const auto path = yolo::test::data_path("torchvision/densenet_g12_nc10.pth");
+    yolo::nn::load_torchvision_state(*model, yolo::io::load_checkpoint(path).model_state(), path);
+  } else {
+    // Batch-norm statistics away from the identity, so that folding them into the convolutions shows.
+    torch::NoGradGuard no_grad;
+    for (const auto& module : model->modules(/*include_self=*/false)) {
+      if (auto* bn = module->as<torch::nn::BatchNorm2d>()) {
+        bn->running_mean.normal_(0, 0.1);
+        bn->running_var.uniform_(1, 1.5);
+        bn->weight.normal_(1, 0.1);
+        bn->bias.normal_(0, 0.1);
+      }
+    }
+  }
+  model->eval();
+  yolo::exporter::NetworkInfo info;
+  info.source = arch;
+  info.task = "classify";
+  info.nc = 10;
+  yolo::exporter::ExportOptions options;
+  options.batch = 2;
+  options.imgsz = 64;
+  options.file = (dir.path / "model.onnx").string();
+  const std::vector<std::string> names{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+  const auto path = yolo::exporter::export_model(*model, info, names, options);
+  CHECK_NOTHROW(yolo::exporter::check_onnx_file(path));
+
+  const auto images = yolo::test::read_npy_float32(yolo::test::data_path("torchvision/tv_input.npy"));  // [2, 3, 64, 64]
+  const auto probabilities = yolo::exporter::OpenCvDnnModel(path).forward(images);
+  torch::NoGradGuard no_grad;
+  check_close(model->forward(images).softmax(1), probabilities, 1e-4, 0);
+  if (densenet) {  // torchvision's own logits of these weights
+    const auto logits = yolo::test::read_npy_float32(yolo::test::data_path("torchvision/densenet_g12_nc10_logits.npy"));
+    check_close(logits.softmax(1), probabilities, 1e-4, 0);
+  }
+}

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "nn/torchvision.h"
+#include "yolo/nn/model.h"
 #include "yolo/nn/modules.h"
 #include "yolo/utils/boxes.h"
 #include "yolo/utils/error.h"
@@ -333,6 +335,125 @@ std::string emit_classify(Graph& g, const nn::ClassifyImpl& m, const Inputs& x) 
   return emit_child(g, "linear", *m.linear, {flat});
 }
 
+// ---- whole networks ------------------------------------------------------------------------
+
+/// The child `name` of `module` as class M; a missing or other child is an error naming both.
+template <typename M = torch::nn::Module>
+const M& child(const torch::nn::Module& module, const std::string& name) {
+  for (const auto& item : module.named_children()) {
+    if (item.key() != name) continue;
+    const auto* typed = dynamic_cast<const M*>(item.value().get());
+    YOLO_CHECK(typed != nullptr, "ONNX export: {}'s child '{}' is a {}, not the expected {}", module.name(),
+               name, item.value()->name(), c10::demangle(typeid(M).name()));
+    return *typed;
+  }
+  YOLO_FAIL("ONNX export: {} has no child '{}'", module.name(), name);
+}
+
+bool has_child(const torch::nn::Module& module, const std::string& name) {
+  const auto children = module.named_children();
+  return children.find(name) != nullptr;
+}
+
+/// A YOLO model: every layer through its emitter, in the order and with the inputs of
+/// YoloModelImpl::forward; the head's output is the model's (the writer adds classify's softmax).
+std::string emit_yolo_model(Graph& g, const nn::YoloModelImpl& m, const Inputs& x) {
+  const auto& layers = child<torch::nn::ModuleListImpl>(m, "model");  // children "0", "1", ... as Ultralytics'
+  const auto& rows = m.spec().layers;
+  YOLO_CHECK(layers.size() == rows.size(), "ONNX export: {} has {} layers for {} YAML rows", m.spec().source,
+             layers.size(), rows.size());
+  std::vector<std::string> outputs(rows.size());
+  std::string previous = single_input(x, m);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    Inputs inputs;
+    for (auto f : rows[i].from) {
+      // As the model builds them: -1 is the previous layer, other negatives count back from this row.
+      const int64_t row = static_cast<int64_t>(i);
+      inputs.push_back(f == -1 ? previous : outputs[static_cast<size_t>(f < 0 ? row + f : f)]);
+    }
+    previous = outputs[i] = emit_child(g, fmt::format("model.{}", i), *layers.ptr(i), inputs);
+  }
+  return previous;
+}
+
+/// torchvision's conv -> batch norm pair, folded into one Conv, in the scope of the convolution.
+std::string conv_bn_child(Graph& g, const torch::nn::Module& parent, const std::string& conv, const std::string& bn,
+                          const std::string& x) {
+  ScopedName scope(g, conv);
+  return conv_bn(g, child<torch::nn::Conv2dImpl>(parent, conv), &child<torch::nn::BatchNorm2dImpl>(parent, bn), x);
+}
+
+/// ResNet's BasicBlock or Bottleneck (children conv1, bn1, conv2, bn2[, conv3, bn3][, downsample]): the
+/// convolutions with ReLU between them, plus the input or its projection, then ReLU.
+std::string emit_residual_block(Graph& g, const torch::nn::Module& block, const std::string& x) {
+  std::string out = x;
+  for (int i = 1; has_child(block, fmt::format("conv{}", i)); ++i) {
+    if (i > 1) out = g.op("Relu", {out});
+    out = conv_bn_child(g, block, fmt::format("conv{}", i), fmt::format("bn{}", i), out);
+  }
+  std::string identity = x;
+  if (has_child(block, "downsample")) {
+    ScopedName scope(g, "downsample");
+    identity = conv_bn_child(g, child(block, "downsample"), "0", "1", x);
+  }
+  return g.op("Relu", {g.op("Add", {out, identity})});
+}
+
+/// DenseNet's layer over the concatenation of its block's earlier outputs: BN-ReLU-1x1 conv (with norm2
+/// folded in)-ReLU-3x3 conv. Dropout only trains.
+std::string emit_dense_layer(Graph& g, const torch::nn::Module& layer, const std::vector<std::string>& earlier) {
+  const auto input = earlier.size() == 1 ? earlier.front() : g.op("Concat", earlier, {{"axis", 1}});
+  const auto normed = g.op("Relu", {emit_child(g, "norm1", child(layer, "norm1"), {input})});
+  const auto bottleneck = g.op("Relu", {conv_bn_child(g, layer, "conv1", "norm2", normed)});
+  return emit_child(g, "conv2", child(layer, "conv2"), {bottleneck});
+}
+
+/// A torchvision ResNet/ResNeXt/Wide ResNet or DenseNet as torchvision's forward computes it, read through
+/// the children its state_dict names: up to the logits (the writer adds the softmax).
+std::string emit_torchvision(Graph& g, const nn::TorchvisionClassifierImpl& m, const Inputs& x) {
+  std::string y = single_input(x, m);
+  if (!m.is_densenet()) {
+    y = g.op("Relu", {conv_bn_child(g, m, "conv1", "bn1", y)});
+    y = g.op("MaxPool", {y}, {{"kernel_shape", {3, 3}}, {"strides", {2, 2}}, {"pads", {1, 1, 1, 1}}});
+    for (int stage = 1; stage <= 4; ++stage) {
+      const auto name = fmt::format("layer{}", stage);
+      for (const auto& block : child(m, name).named_children()) {
+        ScopedName scope(g, name + "." + block.key());
+        y = emit_residual_block(g, *block.value(), y);
+      }
+    }
+  } else {
+    ScopedName features_scope(g, "features");
+    const auto& features = child(m, "features");
+    for (const auto& item : features.named_children()) {
+      const auto& name = item.key();
+      const auto& part = *item.value();
+      if (name == "norm0") continue;  // folded into conv0
+      ScopedName scope(g, name);
+      if (name == "conv0") {
+        y = conv_bn(g, child<torch::nn::Conv2dImpl>(features, "conv0"), &child<torch::nn::BatchNorm2dImpl>(features, "norm0"),
+                    y);
+      } else if (name.rfind("denseblock", 0) == 0) {
+        std::vector<std::string> outputs{y};
+        for (const auto& layer : part.named_children()) {
+          ScopedName layer_scope(g, layer.key());
+          outputs.push_back(emit_dense_layer(g, *layer.value(), outputs));
+        }
+        y = g.op("Concat", outputs, {{"axis", 1}});
+      } else if (name.rfind("transition", 0) == 0) {
+        const auto normed = g.op("Relu", {emit_child(g, "norm", child(part, "norm"), {y})});
+        y = g.op("AveragePool", {emit_child(g, "conv", child(part, "conv"), {normed})},
+                 {{"kernel_shape", {2, 2}}, {"strides", {2, 2}}});
+      } else {
+        y = emit(g, part, {y});  // relu0, pool0, norm5
+      }
+    }
+    y = g.op("Relu", {y});
+  }
+  const auto pooled = g.op("Flatten", {g.op("GlobalAveragePool", {y})}, {{"axis", 1}});
+  return emit_child(g, m.is_densenet() ? "classifier" : "fc", child(m, m.is_densenet() ? "classifier" : "fc"), {pooled});
+}
+
 /// A table entry: emitter `fn` for module class M, or for a subclass `Derived` whose forward is its base's
 /// (C3k2 is a C2f with other blocks, C3k a C3 with other kernels).
 template <typename Derived = void, typename M>
@@ -377,6 +498,9 @@ const std::unordered_map<std::type_index, Emitter>& emitters() {
       entry(emit_dfl),
       entry(emit_detect),
       entry(emit_classify),
+      // whole networks
+      entry(emit_yolo_model),
+      entry(emit_torchvision),
   };
   return table;
 }

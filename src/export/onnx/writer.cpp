@@ -1,5 +1,5 @@
-// The model walk: every layer of a YoloModel through its emitter, in the order and with the inputs of
-// YoloModelImpl::forward; then the metadata, ONNX's checks and the file.
+// A network's graph (its emitter writes it; a YoloModel's walks its layers), its input, output and
+// metadata, ONNX's checks, and the file.
 #include <filesystem>
 #include <fstream>
 #include <variant>
@@ -8,7 +8,6 @@
 #include "export/onnx/graph.h"
 #include "export/onnx/libonnx.h"
 #include "export/onnx_export.h"
-#include "yolo/nn/model.h"
 #include "yolo/utils/error.h"
 #include "yolo/version.h"
 
@@ -35,34 +34,6 @@ void describe_value(onnx::ValueInfoProto& value, const std::string& name, int32_
     else
       dim->set_dim_param(std::get<std::string>(d));
   }
-}
-
-/// The model's layer list (its child "model", children "0", "1", ... as Ultralytics').
-std::shared_ptr<torch::nn::ModuleListImpl> layer_list(nn::YoloModelImpl& model) {
-  for (const auto& child : model.named_children()) {
-    if (child.key() == "model") return std::dynamic_pointer_cast<torch::nn::ModuleListImpl>(child.value());
-  }
-  YOLO_FAIL("ONNX export: {} has no layer list", model.spec().source);
-}
-
-/// Every layer through its emitter; returns the value the head produces.
-std::string emit_layers(Graph& graph, nn::YoloModelImpl& model, const std::string& images) {
-  const auto layers = layer_list(model);
-  const auto& rows = model.spec().layers;
-  YOLO_CHECK(layers && layers->size() == rows.size(), "ONNX export: {} has {} layers for {} YAML rows",
-             model.spec().source, layers ? layers->size() : 0, rows.size());
-  std::vector<std::string> outputs(rows.size());
-  std::string previous = images;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    Inputs inputs;
-    for (auto f : rows[i].from) {
-      // As the model builds them: -1 is the previous layer, other negatives count back from this row.
-      const int64_t row = static_cast<int64_t>(i);
-      inputs.push_back(f == -1 ? previous : outputs[static_cast<size_t>(f < 0 ? row + f : f)]);
-    }
-    previous = outputs[i] = emit_child(graph, fmt::format("model.{}", i), *layers->ptr(i), inputs);
-  }
-  return previous;
 }
 
 /// Renames the value `from` (the head's output) to `to` wherever it appears.
@@ -112,8 +83,8 @@ void check_model(onnx::ModelProto& model, const std::string& what) {
 
 std::string onnx_library_version() { return onnx::LAST_RELEASE_VERSION; }
 
-void write_onnx(nn::YoloModelImpl& model, const OnnxOptions& options, const Metadata& metadata,
-                const std::string& path) {
+void write_onnx(const torch::nn::Module& network, const NetworkInfo& info, const OnnxOptions& options,
+                const Metadata& metadata, const std::string& path) {
   onnx::ModelProto proto;
   proto.set_ir_version(ir_version_for(options.opset));
   proto.set_producer_name("yolocpp");
@@ -135,26 +106,26 @@ void write_onnx(nn::YoloModelImpl& model, const OnnxOptions& options, const Meta
     return options.dynamic ? Dimension(std::string(symbol)) : Dimension(size);
   };
   describe_value(*graph_proto.add_input(), "images", element_type,
-                 {dim(options.batch, "batch"), model.spec().in_channels, dim(options.height, "height"),
+                 {dim(options.batch, "batch"), info.in_channels, dim(options.height, "height"),
                   dim(options.width, "width")});
 
-  auto output = emit_layers(graph, model, "images");
+  auto output = emit(graph, network, {"images"});
   std::vector<Dimension> output_dims;
-  if (model.task() == "classify") {
-    output = graph.op("Softmax", {output}, {{"axis", 1}});  // probabilities, as YoloModel::forward
-    output_dims = {dim(options.batch, "batch"), model.nc()};
+  if (info.task == "classify") {
+    output = graph.op("Softmax", {output}, {{"axis", 1}});  // probabilities, as the models' inference forward
+    output_dims = {dim(options.batch, "batch"), info.nc};
   } else {
     int64_t anchors = 0;
-    for (auto stride : model.strides()) {
+    for (auto stride : info.strides) {
       const auto s = static_cast<int64_t>(stride);
       anchors += (options.height / s) * (options.width / s);
     }
-    output_dims = {dim(options.batch, "batch"), 4 + model.nc(), dim(anchors, "anchors")};
+    output_dims = {dim(options.batch, "batch"), 4 + info.nc, dim(anchors, "anchors")};
   }
   rename_value(graph_proto, output, "output0");
   describe_value(*graph_proto.add_output(), "output0", element_type, output_dims);
 
-  check_model(proto, fmt::format("the ONNX graph of {}", model.spec().source));
+  check_model(proto, fmt::format("the ONNX graph of {}", info.source));
 
   // Written to a temporary file and renamed, so that a failed write never leaves half a model.
   const std::string temporary = path + ".tmp";
