@@ -41,8 +41,6 @@ std::vector<std::string> split(Graph& g, const std::string& x, int64_t axis, con
   return g.add("Split", {x, g.ints(sizes)}, {{"axis", axis}}, outputs);
 }
 
-std::string silu(Graph& g, const std::string& x) { return g.op("Mul", {x, g.op("Sigmoid", {x})}); }
-
 /// A 2-D convolution, with a following batch norm (eval statistics) folded into its weights.
 std::string conv_bn(Graph& g, const torch::nn::Conv2dImpl& conv, const torch::nn::BatchNorm2dImpl* bn,
                     const std::string& x) {
@@ -86,7 +84,10 @@ std::string emit_batch_norm(Graph& g, const torch::nn::BatchNorm2dImpl& m, const
               {{"epsilon", m.options.eps()}});
 }
 
-std::string emit_silu(Graph& g, const torch::nn::SiLUImpl& m, const Inputs& x) { return silu(g, single_input(x, m)); }
+std::string emit_silu(Graph& g, const torch::nn::SiLUImpl& m, const Inputs& x) {
+  const auto& input = single_input(x, m);
+  return g.op("Mul", {input, g.op("Sigmoid", {input})});
+}
 
 std::string emit_relu(Graph& g, const torch::nn::ReLUImpl& m, const Inputs& x) {
   return g.op("Relu", {single_input(x, m)});
