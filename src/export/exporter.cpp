@@ -1,7 +1,6 @@
 #include "export/exporter.h"
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -42,8 +41,9 @@ std::string canonical_format(std::string format) {
   return format;
 }
 
-/// The keys the ONNX export acts on; other export keys must keep their defaults.
-constexpr std::array<const char*, 5> kOnnxKeys = {"batch", "dynamic", "half", "opset", "simplify"};
+/// The export keys the ONNX export takes (simplify is accepted: the graph is written without what a
+/// simplifier would remove).
+constexpr const char* kOnnxKeys = "batch, dynamic, half, opset, simplify";
 
 /// "yolov8n.yaml" -> "YOLOv8n", as Ultralytics names the model in the description: from the YAML's own
 /// `yaml_file` (Ultralytics' checkpoints keep it there), else the YAML the model was built from, else the
@@ -100,15 +100,12 @@ ExportOptions export_options(const ExportArgs& args, const std::string& weights)
              "Runtime, OpenCV DNN, OpenVINO and TensorRT all read format=onnx",
              args.format(), kWrittenFormats);
 
-  // As Ultralytics' validate_args: an export argument set to other than its default must be one the
-  // format takes.
+  // As Ultralytics' validate_args: the export arguments the format does not take must keep their defaults.
   const ExportArgs defaults;
-  for (const char* key : {"half", "int8", "dynamic", "keras", "nms", "batch"}) {
-    const bool takes = std::find_if(kOnnxKeys.begin(), kOnnxKeys.end(),
-                                    [&](const char* k) { return std::string(k) == key; }) != kOnnxKeys.end();
-    YOLO_CHECK(takes || args.get(key) == defaults.get(key),
+  for (const char* key : {"int8", "keras", "optimize", "nms", "workspace"}) {
+    YOLO_CHECK(args.get(key) == defaults.get(key),
                "argument '{}={}' is not supported for format=onnx; the ONNX export takes {}", key, args.get(key),
-               fmt::join(kOnnxKeys, ", "));
+               kOnnxKeys);
   }
 
   const double batch = args.batch();
