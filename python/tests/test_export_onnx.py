@@ -12,6 +12,8 @@ import pathlib
 import shutil
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 
 import numpy as np
 import pytest
@@ -22,10 +24,21 @@ DATA = pathlib.Path(__file__).resolve().parents[2] / "tests" / "data"
 VENV = pathlib.Path(os.environ.get("YOLO_ONNXRUNTIME_VENV") or
                     pathlib.Path.home() / ".cache" / "yolocpp" / "onnxruntime-venv")
 RUNNER = pathlib.Path(__file__).with_name("onnxruntime_runner.py")
-# What pip prints when it cannot reach the index (as opposed to an install that fails).
-NETWORK_ERRORS = ("NewConnectionError", "Failed to establish a new connection", "Temporary failure in name resolution",
-                  "Network is unreachable", "Max retries exceeded", "ProxyError", "ConnectTimeoutError",
-                  "No route to host")
+
+
+def package_index_problem(python):
+    """Why pip's package index cannot be reached, or None when it answers."""
+    index = os.environ.get("PIP_INDEX_URL")
+    if not index:
+        config = subprocess.run([python, "-m", "pip", "config", "get", "global.index-url"], capture_output=True, text=True)
+        index = config.stdout.strip() if config.returncode == 0 and config.stdout.strip() else "https://pypi.org/simple"
+    try:
+        urllib.request.urlopen(index.rstrip("/") + "/onnxruntime/", timeout=20)
+    except urllib.error.HTTPError:
+        return None  # it answered
+    except (urllib.error.URLError, OSError) as e:
+        return f"{index}: {e}"
+    return None
 
 
 def onnxruntime_python():
@@ -39,9 +52,9 @@ def onnxruntime_python():
     pip = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "onnx",
                           "onnxruntime"], capture_output=True, text=True, timeout=1200)
     if pip.returncode != 0:
-        if any(marker in pip.stdout + pip.stderr for marker in NETWORK_ERRORS):
-            pytest.skip(f"PyPI is unreachable, so ONNX Runtime cannot be installed into {VENV}: "
-                        f"{(pip.stdout + pip.stderr).strip().splitlines()[-1]}")
+        problem = package_index_problem(str(python))
+        if problem:
+            pytest.skip(f"the package index is unreachable, so ONNX Runtime cannot be installed into {VENV} ({problem})")
         pytest.fail(f"pip install onnx onnxruntime into {VENV} failed:\n{pip.stdout}\n{pip.stderr}")
     return str(python)
 
