@@ -5,6 +5,7 @@
 //   yolo info model=yolov8n.yaml nc=10
 //   yolo detect dataset data=coco8.yaml save_batches=2
 //   yolo export model=best.pt format=onnx
+//   yolo plot runs/detect/train
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "plots/val_state.h"
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/data/preview.h"
 #include "yolo/model.h"
@@ -40,6 +42,7 @@ Examples:
   yolo export model=best.pt format=onnx opset=17 dynamic=True   (writes best.onnx)
   yolo info model=yolov8s.yaml nc=10
   yolo detect dataset data=coco8.yaml save_batches=2            (check labels and augmentation)
+  yolo plot runs/detect/train                                   (redraw a run's plots)
   yolo version
 )";
 
@@ -129,6 +132,11 @@ int run(int argc, char** argv) {
   }
   if (std::string(argv[1]) == "version" || std::string(argv[1]) == "--version") {
     std::printf("yolocpp %s\n", YOLO_VERSION_STRING);
+    return 0;
+  }
+  if (std::string(argv[1]) == "plot") {
+    YOLO_CHECK(argc == 3, "usage: yolo plot RUN_FOLDER (e.g. yolo plot runs/detect/train)");
+    for (const auto& path : yolo::plots::redraw_run_plots(argv[2])) std::printf("%s\n", path.c_str());
     return 0;
   }
   auto command = parse_command_line(argc, argv);

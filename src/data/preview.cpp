@@ -1,11 +1,10 @@
 #include "yolo/data/preview.h"
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
+#include <opencv2/core.hpp>
 
+#include "plots/mosaic.h"
 #include "yolo/data/dataset.h"
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/data/loader.h"
@@ -17,56 +16,32 @@ namespace fs = std::filesystem;
 namespace yolo::data {
 namespace {
 
-constexpr int kMaxGridSide = 1920;  // pixels: keeps a 16-image grid of 640 images readable and small
-
-cv::Scalar class_colour(int64_t cls) {
-  // Distinct, stable hues per class.
-  static const cv::Scalar palette[] = {{56, 56, 255},  {151, 157, 255}, {31, 112, 255}, {29, 178, 255},
-                                       {49, 210, 207}, {10, 249, 72},   {23, 204, 146}, {134, 219, 61},
-                                       {52, 147, 26},  {187, 212, 0},   {168, 153, 44}, {255, 194, 0},
-                                       {147, 69, 52},  {255, 115, 100}, {236, 24, 0},   {255, 56, 132}};
-  return palette[static_cast<size_t>(cls) % (sizeof palette / sizeof palette[0])];
-}
-
-cv::Mat draw_grid(const Batch& batch, const std::vector<std::string>& names) {
+/// The batch as mosaic tiles: CHW RGB uint8 images to BGR, normalised xywh targets to pixel corners.
+std::vector<plots::MosaicTile> batch_tiles(const Batch& batch) {
   const int64_t b = batch.images.size(0), h = batch.images.size(2), w = batch.images.size(3);
-  const int cols = static_cast<int>(std::ceil(std::sqrt(static_cast<double>(b))));
-  const int rows = static_cast<int>((b + cols - 1) / cols);
-  const double scale = std::min(1.0, kMaxGridSide / static_cast<double>(std::max(cols * w, rows * h)));
-  const int th = static_cast<int>(h * scale), tw = static_cast<int>(w * scale);
-  cv::Mat grid(rows * th, cols * tw, CV_8UC3, cv::Scalar(255, 255, 255));
   auto images = batch.images.contiguous();
   auto targets = batch.targets.accessor<float, 2>();
+  std::vector<plots::MosaicTile> tiles(b);
   for (int64_t i = 0; i < b; ++i) {
     auto* data = images[i].data_ptr<uint8_t>();
     std::vector<cv::Mat> planes;
     for (int c = 2; c >= 0; --c)  // RGB planes -> BGR for OpenCV
       planes.emplace_back(static_cast<int>(h), static_cast<int>(w), CV_8UC1, data + c * h * w);
-    cv::Mat image;
-    cv::merge(planes, image);
-    const cv::Rect cell(static_cast<int>(i % cols) * tw, static_cast<int>(i / cols) * th, tw, th);
-    cv::resize(image, grid(cell), cell.size(), 0, 0, cv::INTER_AREA);
-    for (int64_t k = 0; k < targets.size(0); ++k) {
-      if (static_cast<int64_t>(targets[k][0]) != i) continue;
-      const auto cls = static_cast<int64_t>(targets[k][1]);
-      const double cx = targets[k][2] * tw, cy = targets[k][3] * th, bw = targets[k][4] * tw, bh = targets[k][5] * th;
-      const cv::Point p1(cell.x + static_cast<int>(cx - bw / 2), cell.y + static_cast<int>(cy - bh / 2));
-      const cv::Point p2(cell.x + static_cast<int>(cx + bw / 2), cell.y + static_cast<int>(cy + bh / 2));
-      cv::rectangle(grid, p1, p2, class_colour(cls), 2);
-      const std::string label = cls < static_cast<int64_t>(names.size()) ? names[cls] : std::to_string(cls);
-      cv::putText(grid, label, p1 + cv::Point(2, 12), cv::FONT_HERSHEY_SIMPLEX, 0.4, class_colour(cls), 1, cv::LINE_AA);
-    }
-    cv::rectangle(grid, cell, cv::Scalar(255, 255, 255), 2);
-    cv::putText(grid, fs::path(batch.paths[i]).filename().string(), cell.tl() + cv::Point(4, th - 6),
-                cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(220, 220, 220), 1, cv::LINE_AA);
+    cv::merge(planes, tiles[i].image);
+    tiles[i].caption = fs::path(batch.paths[i]).filename().string();
   }
-  return grid;
+  for (int64_t k = 0; k < targets.size(0); ++k) {
+    const auto i = static_cast<int64_t>(targets[k][0]);
+    const float cx = targets[k][2] * w, cy = targets[k][3] * h, bw = targets[k][4] * w, bh = targets[k][5] * h;
+    tiles[i].boxes.push_back({cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2, static_cast<int>(targets[k][1])});
+  }
+  return tiles;
 }
 
 }  // namespace
 
 void save_batch_image(const Batch& batch, const std::vector<std::string>& names, const std::string& path) {
-  YOLO_CHECK(cv::imwrite(path, draw_grid(batch, names)), "could not write {}: is the folder writeable?", path);
+  plots::save_mosaic(batch_tiles(batch), names, path);
 }
 
 std::vector<std::string> save_batch_previews(DataLoader& loader, int64_t n, const std::string& dir,

@@ -3,7 +3,6 @@
 #include <zlib.h>
 
 #include <algorithm>
-#include <array>
 #include <limits>
 
 #include "yolo/utils/error.h"
@@ -129,39 +128,7 @@ void put32(std::string& out, uint32_t v) {
   put16(out, v >> 16);
 }
 
-/// CRC-32 tables for slicing-by-8: table[k][b] is the CRC of byte b followed by k zero bytes.
-using CrcTables = std::array<std::array<uint32_t, 256>, 8>;
-const CrcTables& crc_tables() {
-  static const CrcTables tables = [] {
-    CrcTables t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-      uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[0][i] = c;
-    }
-    for (uint32_t i = 0; i < 256; ++i)
-      for (size_t k = 1; k < 8; ++k) t[k][i] = (t[k - 1][i] >> 8) ^ t[0][t[k - 1][i] & 0xFF];
-    return t;
-  }();
-  return tables;
-}
-
 }  // namespace
-
-uint32_t crc32(std::string_view data, uint32_t previous) {
-  // Eight bytes per step (checkpoints are tens of MB; byte-wise CRC showed in training profiles).
-  const auto& t = crc_tables();
-  uint32_t c = previous ^ 0xFFFFFFFFu;
-  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-  size_t n = data.size();
-  for (; n >= 8; p += 8, n -= 8) {
-    const uint32_t lo = c ^ (uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24);
-    c = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^ t[3][p[4]] ^
-        t[2][p[5]] ^ t[1][p[6]] ^ t[0][p[7]];
-  }
-  for (; n > 0; ++p, --n) c = t[0][(c ^ *p) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
 
 bool looks_like_zip(std::string_view bytes) { return bytes.size() >= 4 && bytes.substr(0, 4) == "PK\3\4"; }
 

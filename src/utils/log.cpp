@@ -15,6 +15,7 @@ LogSink& sink() {
   return s;
 }
 std::atomic<LogLevel> min_level{LogLevel::Info};
+std::atomic<int> interactive_override{-1};  // -1: ask the default sink's terminal
 
 bool stderr_is_terminal() {
   static const bool terminal = isatty(STDERR_FILENO) != 0;
@@ -52,6 +53,12 @@ void log_progress(std::string_view line, bool final) {
 }
 
 void set_log_level(LogLevel level) { min_level = level; }
+
+void set_log_interactive(bool interactive) { interactive_override = interactive ? 1 : 0; }
+bool log_interactive() {
+  const int set = interactive_override;
+  return set >= 0 ? set == 1 : stderr_is_terminal();
+}
 LogLevel log_level() { return min_level; }
 
 void log_message(LogLevel level, std::string_view message) {

@@ -7,31 +7,14 @@
 #include <string>
 
 #include "catch.h"
+#include "metrics/fixture.h"
 #include "yolo/metrics/det_metrics.h"
 #include "yolo/metrics/nms.h"
 
 using namespace yolo::metrics;
+using yolo::test::read_fixture;
 
 namespace {
-
-// Reads the fixtures' text format: a line "name dim0 dim1 ..." then one line of values.
-std::map<std::string, torch::Tensor> read_fixture(const std::string& name) {
-  std::ifstream in(yolo::test::data_path("metrics/" + name));
-  REQUIRE(in.good());
-  std::map<std::string, torch::Tensor> arrays;
-  std::string header, values;
-  while (std::getline(in, header) && std::getline(in, values)) {
-    std::istringstream hs(header), vs(values);
-    std::string key;
-    hs >> key;
-    std::vector<int64_t> shape;
-    for (int64_t d; hs >> d;) shape.push_back(d);
-    std::vector<double> data;
-    for (double v; vs >> v;) data.push_back(v);
-    arrays[key] = torch::tensor(data, torch::kDouble).view(shape);
-  }
-  return arrays;
-}
 
 void check_close(const torch::Tensor& got, const torch::Tensor& expected, double tolerance) {
   REQUIRE(got.sizes() == expected.sizes());

@@ -28,6 +28,11 @@ void log_debug(fmt::format_string<Args...> f, Args&&... args) {
 }
 /// A live status line; `final` keeps it (the last update of a progress bar).
 void log_progress(std::string_view line, bool final);
+/// Whether the sink redraws progress lines in place (a terminal) or keeps every line it gets (a log file, a
+/// notebook), so that progress bars can send fewer, periodic lines to the latter. The default sink answers
+/// isatty(stderr); a program that installs its own sink says what it does.
+void set_log_interactive(bool interactive);
+bool log_interactive();
 
 template <typename... Args>
 void log_info(fmt::format_string<Args...> f, Args&&... args) {
