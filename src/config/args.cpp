@@ -19,11 +19,9 @@ using config::format_string;
 constexpr std::array<const char*, 5> kTasks = {"detect", "segment", "classify", "pose", "obb"};
 constexpr std::array<const char*, 6> kModes = {"train", "val", "predict", "export", "track", "benchmark"};
 
-// Ultralytics keys for segment/pose/obb training, export and tracking: accepted so that an
-// Ultralytics args.yaml or checkpoint loads, and ignored, since nothing here uses them.
-constexpr std::array<const char*, 12> kIgnoredKeys = {"overlap_mask", "mask_ratio", "format",   "keras",
-                                                      "optimize",     "int8",       "dynamic",  "simplify",
-                                                      "opset",        "workspace",  "nms",      "tracker"};
+// Ultralytics keys for segment/pose/obb training and tracking: accepted so that an Ultralytics
+// args.yaml or checkpoint loads, and ignored, since nothing here uses them.
+constexpr std::array<const char*, 3> kIgnoredKeys = {"overlap_mask", "mask_ratio", "tracker"};
 
 // Keys Ultralytics 8.3.166 removed (cfg/__init__.py _handle_deprecation): a warning, and the key is dropped.
 constexpr std::array<const char*, 3> kRemovedKeys = {"label_smoothing", "save_hybrid", "crop_fraction"};
@@ -269,6 +267,15 @@ const std::vector<KeySpec>& key_specs() {
       YOLO_KEY(show_conf, to_bool, from_bool),
       YOLO_KEY(show_boxes, to_bool, from_bool),
       YOLO_KEY(line_width, to_int, from_optional_int),
+      YOLO_KEY(format, to_string, format_string),
+      YOLO_KEY(keras, to_bool, from_bool),
+      YOLO_KEY(optimize, to_bool, from_bool),
+      YOLO_KEY(int8, to_bool, from_bool),
+      YOLO_KEY(dynamic, to_bool, from_bool),
+      YOLO_KEY(simplify, to_bool, from_bool),
+      YOLO_KEY(opset, to_int, from_optional_int),
+      YOLO_KEY(workspace, to_float, from_optional_float),
+      YOLO_KEY(nms, to_bool, from_bool),
       YOLO_KEY(lr0, to_fraction, format_float),
       YOLO_KEY(lrf, to_fraction, format_float),
       YOLO_KEY(momentum, to_fraction, format_float),

@@ -192,9 +192,22 @@ TEST_CASE("unknown keys name the closest valid keys", "[config]") {
   CHECK_THROWS_AS(TrainArgs::from_strings({"epochs="}), yolo::Error);
 }
 
-TEST_CASE("Ultralytics keys for other tasks and export are accepted and ignored", "[config]") {
-  const auto args = TrainArgs::from_map({{"format", "onnx"}, {"overlap_mask", "True"}, {"tracker", "botsort.yaml"}});
+TEST_CASE("Ultralytics keys for other tasks are accepted and ignored", "[config]") {
+  const auto args = TrainArgs::from_map({{"overlap_mask", "True"}, {"tracker", "botsort.yaml"}});
   CHECK(args.to_yaml() == TrainArgs().to_yaml());
+}
+
+TEST_CASE("export keys are real keys with Ultralytics' defaults", "[config]") {
+  const auto args = TrainArgs::from_strings({"format=onnx", "dynamic", "opset=13", "half=True", "simplify=False"});
+  CHECK(args.format() == "onnx");
+  CHECK(args.dynamic());
+  CHECK(args.opset() == 13);
+  CHECK(args.half());
+  CHECK_FALSE(args.simplify());
+  const auto text = TrainArgs().to_yaml();
+  CHECK_THAT(text, ContainsSubstring("\nformat: torchscript\nkeras: false\noptimize: false\nint8: false\n"
+                                     "dynamic: false\nsimplify: true\nopset: null\nworkspace: null\nnms: false\n"));
+  CHECK_THROWS_WITH(TrainArgs::from_strings({"opset=seventeen"}), ContainsSubstring("opset must be an int"));
 }
 
 TEST_CASE("ill-typed values name the key, the value and the type", "[config]") {

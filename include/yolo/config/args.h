@@ -128,6 +128,21 @@ class TrainArgs {
   /// Box line width in pixels; 0 scales it to the image.
   YOLO_ARG(int, line_width) = 0;
 
+  // export
+  /// "onnx" is written; Ultralytics' other formats are refused with the list of supported ones.
+  YOLO_ARG(std::string, format) = "torchscript";
+  YOLO_ARG(bool, keras) = false;
+  YOLO_ARG(bool, optimize) = false;
+  YOLO_ARG(bool, int8) = false;
+  /// Dynamic batch, height and width.
+  YOLO_ARG(bool, dynamic) = false;
+  YOLO_ARG(bool, simplify) = true;
+  /// ONNX opset; 0 means the exporter's default.
+  YOLO_ARG(int, opset) = 0;
+  /// TensorRT workspace in GiB; 0 lets TensorRT decide.
+  YOLO_ARG(double, workspace) = 0;
+  YOLO_ARG(bool, nms) = false;
+
   // hyper-parameters
   YOLO_ARG(double, lr0) = 0.01;
   YOLO_ARG(double, lrf) = 0.01;
@@ -191,5 +206,8 @@ class TrainArgs {
 /// One vocabulary for every mode, as Ultralytics' one cfg.
 using ValArgs = TrainArgs;
 using PredictArgs = TrainArgs;
+/// Export reads format, imgsz, batch, dynamic, half, opset (and refuses int8, nms, ...); Model::export_defaults()
+/// holds export's own defaults (batch 1, the training imgsz), as Ultralytics' Model.export.
+using ExportArgs = TrainArgs;
 
 }  // namespace yolo
