@@ -23,6 +23,9 @@ pkgs=(
   # LibTorch's BLAS: Debian's default is the unoptimised reference BLAS, which single-image CPU
   # convolutions use (predict at 640: 345 -> 175 ms per image with OpenBLAS here).
   libopenblas0-pthread
+  # ONNX export: ONNX's protobuf definitions and checker; exported models run through OpenCV's DNN module;
+  # the ONNX Runtime tests install onnxruntime from PyPI into a virtual environment.
+  libonnx-dev libopencv-dnn-dev python3-venv
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -7,6 +7,8 @@
 
 #include "engine/run_options.h"
 #include "engine/task.h"
+#include "export/exporter.h"
+#include "yolo/data/dataset_yaml.h"
 #include "yolo/engine/checkpointing.h"
 #include "yolo/engine/predictor.h"
 #include "yolo/engine/trainer.h"
@@ -198,6 +200,21 @@ TrainArgs Model::with_task_defaults(TrainArgs args) const {
   // Ultralytics: a checkpoint's val, predict and fine-tuning run at the size it was trained at;
   // classification's own default is 224.
   args.imgsz(224);
+  for (const auto& [key, value] : state_->train_args)
+    if (key == "imgsz") args.set("imgsz", value);
+  return args;
+}
+
+std::string Model::export_model(const ExportArgs& args) {
+  auto options = exporter::export_options(args, state_->source);
+  for (const auto& [key, value] : state_->train_args)
+    if (key == "data") options.data = TrainArgs().set(key, value).data();  // unquoted, None -> ""
+  return exporter::export_model(*state_->model, state_->names, options);
+}
+
+ExportArgs Model::export_defaults() const {
+  ExportArgs args;
+  args.mode("export").batch(1);
   for (const auto& [key, value] : state_->train_args)
     if (key == "imgsz") args.set("imgsz", value);
   return args;

@@ -40,6 +40,12 @@ class Model {
   /// In-memory BGR images (as cv::imread returns them).
   std::vector<Prediction> predict(const std::vector<cv::Mat>& images, const PredictArgs& args);
 
+  /// Writes the model for other runtimes (format=onnx) next to the file it came from ("best.pt" ->
+  /// "best.onnx") and returns the path written. C++ reserves the word `export`, hence the name.
+  std::string export_model(const ExportArgs& args);
+  /// Export's defaults, as Ultralytics' Model.export: batch 1 and the imgsz the model was trained at.
+  ExportArgs export_defaults() const;
+
   /// "YOLOv8n summary: 129 layers, 3,157,200 parameters, 3,157,184 gradients, 8.9 GFLOPs".
   std::string info() const;
   const std::vector<std::string>& names() const;

@@ -1,13 +1,16 @@
 // yolo.Model: the C++ facade with Ultralytics' keyword arguments.
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <memory>
 
+#include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
 #include "bindings.h"
 #include "results.h"
 #include "yolo/model.h"
+#include "yolo/nn/model.h"
 #include "yolo/utils/error.h"
 #include "yolo/process.h"
 #include "yolo/utils/suggest.h"
@@ -148,6 +151,39 @@ void bind_model(py::module_& m) {
           },
           py::arg("source"),
           "Runs the model on an image, folder, glob, .txt list or video: boxes (detect) or probs (classify).")
+      .def(
+          "export",
+          [](PyModel& self, py::kwargs kwargs) {
+            auto args = with_kwargs(self.model.export_defaults(), kwargs);
+            py::gil_scoped_release release;
+            return self.model.export_model(args);
+          },
+          "Writes the model for other runtimes (format='onnx', imgsz, batch, dynamic, half, opset) next to its "
+          "weights; returns the path.")
+      .def(
+          "forward",
+          [](PyModel& self, py::array_t<float, py::array::c_style | py::array::forcecast> images) {
+            YOLO_CHECK(images.ndim() == 4, "forward: images must be [B, C, H, W], got {} dimensions", images.ndim());
+            const std::vector<int64_t> shape(images.shape(), images.shape() + images.ndim());
+            torch::Tensor output;
+            {
+              auto input = torch::from_blob(images.mutable_data(), shape, torch::kFloat).clone();
+              py::gil_scoped_release release;
+              auto net = self.model.module();
+              const bool was_training = net->is_training();
+              torch::NoGradGuard no_grad;
+              net->eval();
+              output = net->forward(input.to(net->parameters().front().device()));
+              if (was_training) net->train();
+              output = output.to(torch::kCPU, torch::kFloat).contiguous();
+            }
+            py::array_t<float> result(std::vector<py::ssize_t>(output.sizes().begin(), output.sizes().end()));
+            std::memcpy(result.mutable_data(), output.data_ptr<float>(), output.numel() * sizeof(float));
+            return result;
+          },
+          py::arg("images"),
+          "The raw inference output of a float32 batch [B, C, H, W] in [0, 1] (eval mode): [B, 4 + nc, anchors] "
+          "(xywh in pixels, then class scores) for detect, class probabilities [B, nc] for classify.")
       .def(
           "add_callback",
           [](PyModel& self, const std::string& event, py::function fn) {

@@ -5,6 +5,7 @@
 //   yolo info model=yolov8n.yaml nc=10
 //   yolo detect dataset data=coco8.yaml save_batches=2
 //   yolo classify train data=path/to/folder model=yolov8n-cls.yaml epochs=5 imgsz=224
+//   yolo export model=best.pt format=onnx
 //   yolo plot runs/detect/train
 #include <algorithm>
 #include <cstdio>
@@ -30,12 +31,12 @@
 namespace {
 
 const std::vector<std::string> kTasks{"detect", "classify"};
-const std::vector<std::string> kModes{"train", "val", "predict", "info", "dataset"};
+const std::vector<std::string> kModes{"train", "val", "predict", "export", "info", "dataset"};
 
 constexpr const char* kHelp = R"(Usage: yolo [TASK] MODE [key=value ...]
 
   TASK  detect or classify (default: the model's task)
-  MODE  train, val, predict, info, dataset
+  MODE  train, val, predict, export, info, dataset
   ARGS  any Ultralytics argument as key=value, e.g. epochs=100 imgsz=640 device=cpu
 
 Examples:
@@ -43,6 +44,7 @@ Examples:
   yolo train data=coco8.yaml model=yolov8n.pt epochs=10        (task taken from the model)
   yolo detect val model=runs/detect/train/weights/best.pt data=coco8.yaml
   yolo detect predict model=yolov8n.pt source=path/to/images conf=0.25
+  yolo export model=best.pt format=onnx opset=17 dynamic=True   (writes best.onnx)
   yolo info model=yolov8s.yaml nc=10
   yolo detect dataset data=coco8.yaml save_batches=2            (check labels and augmentation)
   yolo classify train data=path/to/folder model=yolov8n-cls.yaml epochs=5   (folder: train/<class>/, val/<class>/)
@@ -118,6 +120,18 @@ int run_dataset(Command& command) {
   return 0;
 }
 
+/// `export`: batch 1 and the model's training imgsz unless given, as Ultralytics' Model.export.
+int run_export(yolo::Model& net, const Command& command, yolo::ExportArgs args) {
+  const auto defaults = net.export_defaults();
+  for (const char* key : {"batch", "imgsz"}) {
+    const bool given = std::any_of(command.arguments.begin(), command.arguments.end(),
+                                   [&](const std::string& a) { return a.rfind(std::string(key) + "=", 0) == 0; });
+    if (!given) args.set(key, defaults.get(key));
+  }
+  std::printf("%s\n", net.export_model(args).c_str());
+  return 0;
+}
+
 int run(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) == "help" || std::string(argv[1]) == "--help" ||
       std::string(argv[1]) == "-h") {
@@ -159,6 +173,7 @@ int run(int argc, char** argv) {
              model, net.task(), command.task, net.task(), command.mode);
   args.task(net.task());
   const bool classify = net.task() == "classify";
+  if (command.mode == "export") return run_export(net, command, args);
   if (command.mode == "train") {
     auto results = net.train(args);
     if (ranks.is_worker()) return 0;

@@ -235,10 +235,24 @@ TEST_CASE("every key of Ultralytics' default.yaml is a key, export's included, w
       "hsv_s", "hsv_v", "degrees", "translate", "scale", "shear", "perspective", "flipud", "fliplr", "bgr",
       "mosaic", "mixup", "cutmix", "copy_paste", "copy_paste_mode", "auto_augment", "erasing", "cfg", "tracker"};
   const auto& keys = TrainArgs::keys();
-  REQUIRE(keys.size() == ultralytics.size() + 5);
+  REQUIRE(keys.size() == ultralytics.size() + 9);
   CHECK(std::vector<std::string>(keys.begin(), keys.begin() + static_cast<long>(ultralytics.size())) == ultralytics);
-  CHECK(std::vector<std::string>(keys.end() - 5, keys.end()) ==
-        std::vector<std::string>{"datasets_dir", "scale_lr", "save_batches", "ddp_timeout", "save_dir"});
+  CHECK(std::vector<std::string>(keys.end() - 9, keys.end()) ==
+        std::vector<std::string>{"datasets_dir", "scale_lr", "save_batches", "ddp_timeout", "save_dir",
+                                 "patience_metric", "lr_schedule", "lr_power", "print_freq"});
+}
+
+TEST_CASE("export keys are real keys with Ultralytics' defaults", "[config]") {
+  const auto args = TrainArgs::from_strings({"format=onnx", "dynamic", "opset=13", "half=True", "simplify=False"});
+  CHECK(args.format() == "onnx");
+  CHECK(args.dynamic());
+  CHECK(args.opset() == 13);
+  CHECK(args.half());
+  CHECK_FALSE(args.simplify());
+  const auto text = TrainArgs().to_yaml();
+  CHECK_THAT(text, ContainsSubstring("\nformat: torchscript\nkeras: false\noptimize: false\nint8: false\n"
+                                     "dynamic: false\nsimplify: true\nopset: null\nworkspace: null\nnms: false\n"));
+  CHECK_THROWS_WITH(TrainArgs::from_strings({"opset=seventeen"}), ContainsSubstring("opset must be an int"));
 }
 
 TEST_CASE("ill-typed values name the key, the value and the type", "[config]") {

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 #include <torch/version.h>
 
+#include <optional>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -113,5 +114,19 @@ long cudnn_version(const Hooks& hooks = at::detail::getCUDAHooks()) {
 /// Whether the current CUDA GPU runs bf16 convolutions natively (compute capability 8.0+, cuDNN 8), as
 /// torch.cuda.is_bf16_supported; false in a CPU-only build.
 inline bool cuda_supports_bf16() { return at::detail::getCUDAHooks().supportsBFloat16ConvolutionWithCuDNNv8(); }
+
+/// A convolution's explicit padding (one value per spatial dimension), or nullopt for padding="valid" or
+/// "same": the options hold it in a c10::variant in 1.13 and in a std::variant from 2.1.
+template <size_t D>
+std::optional<std::vector<int64_t>> explicit_conv_padding(const torch::nn::detail::ConvNdOptions<D>& options) {
+#if YOLO_TORCH_VERSION_AT_LEAST(2, 1)
+  using std::get_if;
+#else
+  using c10::get_if;
+#endif
+  const auto* padding = get_if<torch::ExpandingArray<D>>(&options.padding());
+  if (padding == nullptr) return std::nullopt;
+  return std::vector<int64_t>((*padding)->begin(), (*padding)->end());
+}
 
 }  // namespace yolo::compat
