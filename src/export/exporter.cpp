@@ -125,14 +125,15 @@ ExportOptions export_options(const ExportArgs& args, const std::string& weights)
   return options;
 }
 
-NetworkInfo network_info(const nn::YoloModelImpl& model) {
+NetworkInfo network_info(const nn::NetworkImpl& network) {
+  const auto architecture = network.architecture();
   NetworkInfo info;
-  info.source = model.spec().source;
-  info.yaml_text = model.spec().yaml_text;
-  info.task = model.task();
-  info.nc = model.nc();
-  info.in_channels = model.spec().in_channels;
-  info.strides = model.strides();
+  info.source = architecture.name;
+  info.yaml_text = architecture.yaml_text;
+  info.task = network.task();
+  info.nc = network.nc();
+  if (const auto* yolo = dynamic_cast<const nn::YoloModelImpl*>(&network)) info.in_channels = yolo->spec().in_channels;
+  info.strides = network.strides();
   return info;
 }
 
@@ -158,8 +159,8 @@ std::vector<std::pair<std::string, std::string>> export_metadata(const NetworkIn
   return metadata;
 }
 
-std::string export_model(nn::YoloModelImpl& model, const std::vector<std::string>& names, ExportOptions options) {
-  return export_model(model, network_info(model), names, std::move(options));
+std::string export_model(const nn::NetworkImpl& network, const std::vector<std::string>& names, ExportOptions options) {
+  return export_model(network.export_module(), network_info(network), names, std::move(options));
 }
 
 std::string export_model(const torch::nn::Module& network, const NetworkInfo& info,

@@ -13,7 +13,7 @@ namespace torch::nn {
 class Module;
 }
 namespace yolo::nn {
-class YoloModelImpl;
+class NetworkImpl;
 }
 
 namespace yolo::exporter {
@@ -21,7 +21,7 @@ namespace yolo::exporter {
 /// The opsets an exported ONNX graph may declare, and the one it declares unless asked.
 constexpr int64_t kMinOpset = 12, kMaxOpset = 20, kDefaultOpset = 17;
 
-/// What the exporter needs to know of a network besides its modules (network_info() reads it off a YoloModel).
+/// What the exporter needs to know of a network besides its modules (network_info() reads it off a network).
 struct NetworkInfo {
   std::string source;     ///< the YAML or file it came from ("yolov8n.yaml"), for messages and the description
   std::string yaml_text;  ///< its model YAML, if any (Ultralytics' checkpoints name their YAML in it)
@@ -30,7 +30,7 @@ struct NetworkInfo {
   int64_t in_channels = 3;
   std::vector<double> strides{1.0};  ///< per detection level; {1} for classify, as Ultralytics
 };
-NetworkInfo network_info(const nn::YoloModelImpl& model);
+NetworkInfo network_info(const nn::NetworkImpl& network);
 
 /// The exporter's own options, resolved from ExportArgs by export_options().
 struct ExportOptions {
@@ -54,7 +54,8 @@ ExportOptions export_options(const ExportArgs& args, const std::string& weights)
 /// without an ONNX form, and a graph ONNX's checker rejects are errors.
 std::string export_model(const torch::nn::Module& network, const NetworkInfo& info,
                          const std::vector<std::string>& names, ExportOptions options);
-std::string export_model(nn::YoloModelImpl& model, const std::vector<std::string>& names, ExportOptions options);
+/// Any yolocpp network (YOLO or torchvision): its export_module() with its network_info().
+std::string export_model(const nn::NetworkImpl& network, const std::vector<std::string>& names, ExportOptions options);
 
 /// The metadata_props Ultralytics' exporter writes (description, author, date, version, stride, task,
 /// batch, imgsz, names, args, channels), with values in the Python-literal forms its AutoBackend reads.

@@ -29,6 +29,7 @@ class TorchvisionNetworkImpl : public NetworkImpl {
     return {net_->forward(std::move(x))};
   }
   torch::Tensor forward(torch::Tensor x) override { return decode(forward_raw(std::move(x))); }
+  const torch::nn::Module& export_module() const override { return *net_; }
   torch::Tensor decode(const std::vector<torch::Tensor>& raw) override { return raw.front().softmax(1); }
   void train(bool on = true) override {
     NetworkImpl::train(on);

@@ -59,6 +59,9 @@ class NetworkImpl : public torch::nn::Module {
   virtual bool is_fused() const { return false; }
   /// Ultralytics' `dropout` training key: the probability of the classification head's dropout.
   virtual void set_dropout(double /*p*/) {}
+  /// The module an exporter walks (its ONNX emitters are keyed by module class): this network itself,
+  /// or the classifier a wrapper holds.
+  virtual const torch::nn::Module& export_module() const { return *this; }
   /// Parameters that are never trained, by name fragment (the DFL projection of YOLO detection heads).
   virtual std::vector<std::string> fixed_parameters() const { return {}; }
 };
