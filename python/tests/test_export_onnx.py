@@ -102,7 +102,12 @@ def exported(tmp_path_factory):
             if source not in models:
                 models[source] = yolo.Model(source)
             model = models[source]
-            path = pathlib.Path(model.export(format="onnx", **kwargs))
+            try:
+                path = pathlib.Path(model.export(format="onnx", **kwargs))
+            except yolo.Error as e:
+                if "cannot write ONNX" not in str(e):
+                    raise
+                pytest.skip(f"this build has no ONNX export: {e}")  # the LibTorch 2.x leg (docs/export.md)
             assert path.exists(), path
             target = folder / f"{name}.onnx"
             path.rename(target)
