@@ -5,26 +5,22 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <future>
-#include <map>
 #include <optional>
-#include <thread>
 
 #include <fmt/ranges.h>
 
+#include "config/resolve.h"
 #include "engine/results_csv.h"
 #include "engine/run_options.h"
 #include "engine/running_losses.h"
 #include "engine/task.h"
+#include "engine/training_ranks.h"
 #include "yolo/data/dataset.h"
 #include "yolo/data/loader.h"
 #include "yolo/data/preview.h"
 #include "yolo/engine/amp.h"
 #include "yolo/engine/checkpointing.h"
 #include "yolo/engine/device.h"
-#include "config/resolve.h"
-#include "engine/gradient_reducer.h"
-#include "engine/launcher.h"
 #include "yolo/engine/ema.h"
 #include "yolo/engine/optimizer.h"
 #include "yolo/engine/run_dir.h"
@@ -109,10 +105,6 @@ class Trainer {
   Trainer(nn::Network model, const Task& task, RunOptions options, TrainArgs record, const Callbacks& callbacks)
       : model_(std::move(model)), task_(task), options_(std::move(options)), opt_(options_.trainer),
         record_(std::move(record)), callbacks_(callbacks) {}
-  ~Trainer() {
-    if (saved_log_level_) set_log_level(*saved_log_level_);
-  }
-
   TrainResults run();
 
  private:
@@ -127,13 +119,7 @@ class Trainer {
   ValResults validate();
   EpochRecord epoch_record(int64_t epoch, const std::array<double, 3>& lr) const;
   ValResults final_validation(const std::string& best);
-  // Distributed hooks: no-ops in a single process.
-  void setup_distributed();
-  bool main_rank() const { return !group_ || group_->rank() == 0; }
-  void broadcast_state(std::vector<torch::Tensor> tensors);
-  void sync_buffers();
-  bool any_rank(bool flag);
-  void average_epoch_loss();
+  bool main_rank() const { return ranks_->main(); }
 
   nn::Network model_;
   const Task& task_;
@@ -155,11 +141,7 @@ class Trainer {
   Precision precision_ = Precision::fp32;
   GradScaler scaler_{false};
 
-  DistributedEnv dist_;
-  LaunchedRun* launch_ = nullptr;  // rank 0 of a run that a yolo::RankLauncher started
-  std::unique_ptr<ProcessGroup> group_;
-  std::unique_ptr<GradientReducer> reducer_;
-  std::optional<LogLevel> saved_log_level_;  // ranks other than 0 print warnings and errors only
+  std::unique_ptr<TrainingRanks> ranks_ = std::make_unique<TrainingRanks>();  // one process until setup() joins
 
   fs::path save_dir_, weights_dir_;
   int64_t stride_ = 32;  // the largest model stride: multiple of every detection image side
@@ -185,7 +167,7 @@ void Trainer::set_train_mode() {
 
 void Trainer::setup() {
   device_ = select_device(opt_.device);
-  setup_distributed();
+  ranks_ = TrainingRanks::join(device_, opt_.device, opt_.ddp_timeout);
   torch::manual_seed(opt_.seed);
   if (opt_.deterministic) at::globalContext().setDeterministicAlgorithms(true, /*warn_only=*/true);
 
@@ -208,11 +190,11 @@ void Trainer::setup() {
     }
   }
   model_->to(device_.primary);
-  if (group_) {  // every rank starts from rank 0's weights
+  if (ranks_->distributed()) {  // every rank starts from rank 0's weights
     std::vector<torch::Tensor> state;
     for (auto& p : model_->parameters()) state.push_back(p);
     for (auto& b : model_->buffers()) state.push_back(b);
-    broadcast_state(state);
+    ranks_->broadcast(state);
   }
   nn::use_channels_last(*model_);
   setup_precision();
@@ -226,8 +208,8 @@ void Trainer::setup() {
     record_.save_dir(save_dir_.string());
     out << record_.to_yaml();
   }
-  if (group_) {
-    save_dir_ = group_->share("save_dir", save_dir_.string());
+  if (ranks_->distributed()) {
+    save_dir_ = ranks_->share("save_dir", save_dir_.string());
     weights_dir_ = save_dir_ / "weights";
     record_.save_dir(save_dir_.string());
   }
@@ -235,7 +217,7 @@ void Trainer::setup() {
   // Data: `batch` is the global batch, split across the ranks as Ultralytics does
   batch_size_ = static_cast<int64_t>(opt_.batch);
   YOLO_CHECK(batch_size_ >= 1, "batch={} is not supported yet: give a positive batch size", opt_.batch);
-  const int64_t world = group_ ? group_->world_size() : 1;
+  const int64_t world = ranks_->world_size();
   rank_batch_ = batch_size_ / world;
   YOLO_CHECK(rank_batch_ >= 1, "batch={} is smaller than the {} ranks of this distributed run: give each rank at "
              "least one image (batch >= {})", batch_size_, world, world);
@@ -265,13 +247,13 @@ void Trainer::setup() {
                "{} training to {} epochs is finished, nothing to resume. Start a new run with model={}", opt_.resume,
                epochs_, opt_.resume);
     log_info("Resuming training {} from epoch {} to {} total epochs", opt_.resume, start_epoch_ + 1, epochs_);
-    if (group_) {  // every rank read the same file; make sure they hold the same state
+    if (ranks_->distributed()) {  // every rank read the same file; make sure they hold the same state
       std::vector<torch::Tensor> state_tensors;
       for (auto& p : model_->parameters()) state_tensors.push_back(p);
       for (auto& b : model_->buffers()) state_tensors.push_back(b);
       for (auto& p : ema_->module().parameters()) state_tensors.push_back(p);
       for (auto& b : ema_->module().buffers()) state_tensors.push_back(b);
-      broadcast_state(state_tensors);
+      ranks_->broadcast(state_tensors);
     }
   }
 }
@@ -284,7 +266,7 @@ void Trainer::setup_data(int64_t world) {
   train.train = true;
   train.batch_size = rank_batch_;
   train.stride = stride_;
-  train.rank = group_ ? group_->rank() : 0;
+  train.rank = ranks_->rank();
   train.world_size = world;
   train.pin_memory = device_.primary.is_cuda();
   train_loader_ = task_.make_loader(data_.train, data_, options_.data, train);
@@ -320,18 +302,18 @@ void Trainer::setup_optimizer() {
   optimizer_ = build_optimizer(*model_, oo);
   if (opt_.optimizer == "auto") opt_.warmup_bias_lr = 0.0;  // as Ultralytics: no higher than lr for Adam
   initial_lr_ = optimizer_.lr;
-  if (opt_.scale_lr && group_) {  // the "effective lr = lr x world size" rule; off by default, as Ultralytics
-    initial_lr_ *= group_->world_size();
+  if (opt_.scale_lr && ranks_->distributed()) {  // "effective lr = lr x world size"; off by default, as Ultralytics
+    initial_lr_ *= ranks_->world_size();
     for (auto& g : optimizer_.optimizer->param_groups()) set_group_lr(g, initial_lr_);
-    log_info("scale_lr=True: lr {} x {} ranks = {}", optimizer_.lr, group_->world_size(), initial_lr_);
+    log_info("scale_lr=True: lr {} x {} ranks = {}", optimizer_.lr, ranks_->world_size(), initial_lr_);
   }
-  if (group_) {
+  if (ranks_->distributed()) {
     std::vector<torch::Tensor> trained;
     for (auto& p : model_->parameters())
       if (p.requires_grad()) trained.push_back(p);
-    reducer_ = std::make_unique<GradientReducer>(*group_, trained);
+    const auto buckets = ranks_->reduce_gradients(trained);
     log_info("DDP: {} ranks ({} backend), {} images per rank and batch, gradients in {} buckets",
-             group_->world_size(), group_->backend_name(), rank_batch_, reducer_->num_buckets());
+             ranks_->world_size(), ranks_->group()->backend_name(), rank_batch_, buckets);
   }
 }
 
@@ -339,96 +321,6 @@ double Trainer::lr_factor_at(int64_t epoch) const {
   const auto e = static_cast<double>(epoch);
   if (opt_.lr_schedule == "poly") return poly_lr_factor(e, epochs_, opt_.lrf, opt_.lr_power);
   return lr_factor(e, epochs_, opt_.lrf, opt_.lr_schedule == "cosine");
-}
-
-void Trainer::setup_distributed() {
-  dist_ = distributed_env_from_environment();
-  const auto devices = static_cast<int>(device_.all.size());
-  if (!dist_.active() && devices <= 1) return;  // one process
-  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(opt_.ddp_timeout * 1000));
-  if (!dist_.active()) {  // rank 0 of the ranks that main's yolo::RankLauncher started
-    launch_ = launched_run();
-    YOLO_CHECK(launch_ && launch_->env.world_size == devices,
-               "device={} trains one process per device: create a yolo::RankLauncher in main before training "
-               "(yolo/process.h; the yolo CLI does), or start the {} ranks with torchrun or Slurm",
-               opt_.device, devices);
-    dist_ = launch_->env;
-  }
-  if (devices > 1) {
-    YOLO_CHECK(dist_.local_rank < devices,
-               "rank {} has LOCAL_RANK={} but device={} names {} devices: give one device per process on this node",
-               dist_.rank, dist_.local_rank, opt_.device, devices);
-    device_.primary = device_.all[static_cast<size_t>(dist_.local_rank)];
-  } else if (device_.primary.is_cuda()) {
-    const auto n = static_cast<int>(torch::cuda::device_count());
-    YOLO_CHECK(dist_.local_rank < n, "rank {} has LOCAL_RANK={} but this node has {} CUDA devices", dist_.rank,
-               dist_.local_rank, n);
-    device_.primary = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(dist_.local_rank));
-  }
-  if (dist_.rank != 0) {  // Ultralytics: only rank 0 talks
-    saved_log_level_ = log_level();
-    set_log_level(LogLevel::Warning);
-  }
-  if (!launch_) {
-    group_ = ProcessGroup::create(dist_, device_.primary, timeout);
-  } else {
-    // The rendezvous waits for every rank up to the timeout; a rank that this process started and that
-    // failed on its way there (bad arguments, a missing file) ends the wait at once. The rendezvous runs
-    // in a thread of its own, left behind (it ends at the timeout) if a rank failed.
-    std::packaged_task<std::unique_ptr<ProcessGroup>()> task(
-        [env = dist_, device = device_.primary, timeout, hosted = launch_->store] {
-          return ProcessGroup::create(env, device, timeout, hosted);
-        });
-    auto joined = task.get_future();
-    std::thread(std::move(task)).detach();
-    while (joined.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready) {
-      const auto failed = launch_->workers->failures();
-      YOLO_CHECK(failed.empty(), "distributed training failed before every rank joined: {}", failed);
-    }
-    group_ = joined.get();
-    group_->on_failure_describe([workers = launch_->workers] { return workers->failures(); });
-  }
-  log_info("DDP: rank {} of {} ({}), rendezvous {}:{}, timeout {}s", dist_.rank, dist_.world_size, dist_.source,
-           dist_.master_addr, dist_.master_port, opt_.ddp_timeout);
-}
-
-void Trainer::broadcast_state(std::vector<torch::Tensor> tensors) {
-  if (!group_) return;
-  torch::NoGradGuard no_grad;
-  // One flat tensor per dtype: a few collectives instead of hundreds.
-  std::map<c10::ScalarType, std::vector<torch::Tensor>> by_type;
-  for (auto& t : tensors) by_type[t.scalar_type()].push_back(t);
-  for (auto& [type, list] : by_type) {
-    std::vector<torch::Tensor> flat_parts;
-    for (auto& t : list) flat_parts.push_back(t.reshape({-1}));
-    std::vector<torch::Tensor> flat{torch::cat(flat_parts)};
-    group_->broadcast(flat, 0);
-    int64_t offset = 0;
-    for (auto& t : list) {
-      t.copy_(flat[0].narrow(0, offset, t.numel()).view(t.sizes()));
-      offset += t.numel();
-    }
-  }
-}
-
-void Trainer::sync_buffers() {
-  // As DDP's broadcast_buffers: batch-norm statistics follow rank 0 before every forward.
-  if (group_) broadcast_state(model_->buffers());
-}
-
-bool Trainer::any_rank(bool flag) {
-  if (!group_) return flag;
-  auto t = torch::tensor({flag ? 1.0 : 0.0}, torch::kFloat64);
-  group_->allreduce_sum(t);
-  return t.item<double>() > 0;
-}
-
-void Trainer::average_epoch_loss() {
-  if (!group_) return;
-  auto t = torch::tensor(epoch_loss_, torch::kFloat64);
-  group_->allreduce_sum(t);
-  for (size_t k = 0; k < epoch_loss_.size(); ++k)
-    epoch_loss_[k] = t[static_cast<int64_t>(k)].item<double>() / group_->world_size();
 }
 
 void Trainer::setup_precision() {
@@ -446,7 +338,7 @@ void Trainer::setup_precision() {
       agree = false, detail = e.what();
     }
   }
-  if (any_rank(!agree)) {
+  if (ranks_->any(!agree)) {
     log_warning("AMP checks failed ({}): training in fp32 instead. Pass amp=False to skip this check.", detail);
     precision_ = Precision::fp32;
   } else {
@@ -483,7 +375,7 @@ void Trainer::train_epoch(int64_t epoch) {
     train_loader_->dataset().close_mosaic();
   }
   log_info("{}", progress_header(task_.loss_names));
-  if (group_) log_debug("rank {}: {} batches of {} images", group_->rank(), nb_, rank_batch_);
+  if (ranks_->distributed()) log_debug("rank {}: {} batches of {} images", ranks_->rank(), nb_, rank_batch_);
   std::fill(epoch_loss_.begin(), epoch_loss_.end(), 0.0);
   const auto epoch_start = Clock::now();
   // Nothing in a step waits for the device: the losses accumulate there, read for the progress line at most
@@ -511,7 +403,8 @@ void Trainer::train_epoch(int64_t epoch) {
           set_group_momentum(groups[j], interp(ni, 0, nw_, opt_.warmup_momentum, optimizer_.momentum));
       }
     }
-    sync_buffers();
+    // As DDP's broadcast_buffers: batch-norm statistics follow rank 0 before every forward.
+    if (ranks_->distributed()) ranks_->broadcast(model_->buffers());
     const auto& host = batch->batch;
     first_files.push_back(host.paths.empty() ? "" : host.paths.front());
     // Normalised on the device (one conversion to channels-last float, one division), then the task's resize.
@@ -528,8 +421,9 @@ void Trainer::train_epoch(int64_t epoch) {
     running.add(i, result.items, result.total);
     // Ultralytics scales a rank's loss by world_size; with the reducer's average over ranks, the step is
     // the sum of every rank's loss gradient, as one process accumulating the ranks' batches would take.
-    scaler_.scale(group_ ? result.total * static_cast<double>(group_->world_size()) : result.total).backward();
-    if (reducer_) reducer_->finish();
+    scaler_.scale(ranks_->distributed() ? result.total * static_cast<double>(ranks_->world_size()) : result.total)
+        .backward();
+    ranks_->finish_backward();
 
     if (ni - last_opt_step_ >= accumulate_) {
       optimizer_step();
@@ -550,14 +444,14 @@ void Trainer::train_epoch(int64_t epoch) {
     TrainEvent event;
     event.epoch = static_cast<int>(epoch), event.epochs = static_cast<int>(epochs_), event.batch = i - 1;
     event.train_loss = prefixed("train/", task_.loss_names, epoch_loss_);
-    event.rank = group_ ? group_->rank() : 0, event.world_size = group_ ? group_->world_size() : 1;
+    event.rank = ranks_->rank(), event.world_size = ranks_->world_size();
     event.batch_files = host.paths;
     event.save_dir = save_dir_.string();
     callbacks_.run("on_train_batch_end", event);
     if (event.stop) stop_ = interrupted_ = true;  // e.g. Ctrl-C seen by the Python binding
-    if (group_) {  // every rank leaves the epoch after the same batch
-      interrupted_ = any_rank(interrupted_);
-      stop_ = any_rank(stop_ || interrupted_);
+    if (ranks_->distributed()) {  // every rank leaves the epoch after the same batch
+      interrupted_ = ranks_->any(interrupted_);
+      stop_ = ranks_->any(stop_ || interrupted_);
     }
     if (stop_) break;
   }
@@ -566,7 +460,7 @@ void Trainer::train_epoch(int64_t epoch) {
 
 ValResults Trainer::validate() {
   const LossFn* loss = &loss_;
-  return validator_(ema_model_, device_.primary, loss, group_.get());
+  return validator_(ema_model_, device_.primary, loss, ranks_->group());
 }
 
 EpochRecord Trainer::epoch_record(int64_t epoch, const std::array<double, 3>& lr) const {
@@ -612,7 +506,7 @@ TrainResults Trainer::run() {
            opt_.imgsz, opt_.imgsz, train_loader_->options().workers, save_dir_.string(),
            opt_.time > 0 ? fmt::format("{} hours...", opt_.time) : fmt::format("{} epochs...", epochs_));
   event.save_dir = save_dir_.string();
-  event.rank = group_ ? group_->rank() : 0, event.world_size = group_ ? group_->world_size() : 1;
+  event.rank = ranks_->rank(), event.world_size = ranks_->world_size();
   callbacks_.run("on_train_start", event);
   optimizer_.optimizer->zero_grad();
 
@@ -623,7 +517,7 @@ TrainResults Trainer::run() {
     event.record.reset();
     callbacks_.run("on_train_epoch_start", event);
     train_epoch(epoch);
-    average_epoch_loss();
+    ranks_->average(epoch_loss_);
     ++completed;
     auto& groups = optimizer_.optimizer->param_groups();
     std::array<double, 3> lr{};
@@ -656,7 +550,7 @@ TrainResults Trainer::run() {
     stop_ = stopper(epoch + 1, stop_score) || final_epoch || stop_;
     if (opt_.time > 0 && seconds_since(train_start_) + time_offset_ > opt_.time * 3600) stop_ = true;
 
-    if (opt_.time > 0) stop_ = any_rank(stop_);  // clocks differ between ranks
+    if (opt_.time > 0) stop_ = ranks_->any(stop_);  // clocks differ between ranks
     if ((opt_.save || final_epoch) && main_rank()) {
       TrainState state;
       state.epoch = interrupted_ ? epoch - 1 : epoch;
@@ -675,7 +569,7 @@ TrainResults Trainer::run() {
     event.metrics = metrics_, event.fitness = fitness_, event.best_fitness = best_fitness_;
     callbacks_.run("on_fit_epoch_end", event);
     if (event.stop) stop_ = true;
-    stop_ = any_rank(stop_);
+    stop_ = ranks_->any(stop_);
     if (stop_) break;
   }
   log_info("\n{} epochs completed in {:.3f} hours.", completed, seconds_since(train_start_) / 3600);
@@ -686,10 +580,10 @@ TrainResults Trainer::run() {
   results.last = (weights_dir_ / "last.pt").string();
   results.best = (weights_dir_ / "best.pt").string();
   results.epochs_completed = completed;
-  if (group_) {
+  if (ranks_->distributed()) {
     // Training is over for every rank; rank 0 alone strips the checkpoints and validates best.pt, as
     // Ultralytics does (main's RankLauncher then sees the ranks it started end).
-    group_->barrier();
+    ranks_->barrier();
     if (!main_rank()) {
       results.metrics = metrics_;
       return results;
