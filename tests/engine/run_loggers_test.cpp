@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "catch.h"
 #include "loggers/proto_reader.h"
 #include "loggers/records.h"
