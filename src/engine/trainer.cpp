@@ -109,7 +109,7 @@ class Trainer {
   void setup_precision();
   void set_train_mode();
   void attach_loggers();
-  std::array<double, 3> learning_rates() const;
+  std::array<double, 3> learning_rates();
   ValResults validate(TrainEvent& event);
   EpochRecord epoch_record(int64_t epoch, const std::array<double, 3>& lr) const;
   ValResults final_validation(const std::string& best, TrainEvent& event);
@@ -275,8 +275,8 @@ void Trainer::attach_loggers() {
   loggers::attach_run_loggers(callbacks_, std::move(o));
 }
 
-std::array<double, 3> Trainer::learning_rates() const {
-  const auto& groups = optimizer_.optimizer->param_groups();
+std::array<double, 3> Trainer::learning_rates() {
+  auto& groups = optimizer_.optimizer->param_groups();
   std::array<double, 3> lr{};
   for (size_t j = 0; j < 3 && j < groups.size(); ++j) lr[j] = group_lr(groups[j]);
   return lr;

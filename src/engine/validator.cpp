@@ -20,6 +20,7 @@
 #include "plots/from_metrics.h"
 #include "plots/mosaic.h"
 #include "plots/val_state.h"
+#include "plots/validation_plots.h"
 #include "utils/json.h"
 #include "yolo/metrics/confusion_matrix.h"
 #include "yolo/metrics/det_metrics.h"

@@ -13,6 +13,7 @@
 #include "plots/from_metrics.h"
 #include "plots/mosaic.h"
 #include "plots/val_state.h"
+#include "plots/validation_plots.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 

@@ -1,10 +1,7 @@
 #pragma once
 // What the validation plots are drawn from, kept in the run folder (val_state.json) so that `yolo plot DIR`
 // redraws every picture of a run without the model or the dataset.
-#include <opencv2/core.hpp>
-
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "plots/plots.h"
@@ -15,13 +12,6 @@ struct ValidationState {
   std::string task = "detect";  ///< "detect" (curves and a confusion matrix with background) or "classify"
   Curves curves;                ///< detection only
   Confusion confusion;
-};
-
-/// What a validation asked for plots hands to the training loggers (ValResults::plots).
-struct ValidationPlots {
-  ValidationState state;
-  /// The first batches as mosaics: ("val_batch0_labels", picture), ("val_batch0_pred", picture), ...
-  std::vector<std::pair<std::string, cv::Mat>> batches;
 };
 
 /// Writes `state` as JSON: {"task", "names", "ap50", "x", "precision", "recall", "f1", "pr", "confusion",
