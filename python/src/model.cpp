@@ -80,6 +80,7 @@ py::dict event_to_dict(const TrainEvent& e) {
   d["epoch"] = e.epoch;
   d["epochs"] = e.epochs;
   d["batch"] = e.batch;
+  d["batches"] = e.batches;
   py::dict train_loss;
   for (const auto& [k, v] : e.train_loss) train_loss[py::str(k)] = v;
   d["train_loss"] = train_loss;

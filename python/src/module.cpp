@@ -13,6 +13,12 @@ namespace {
 
 /// Library output goes to Python's sys.stdout/sys.stderr so that it shows in notebooks.
 void route_log_to_python() {
+  // A terminal redraws the progress bar in place; a notebook or a redirected stdout gets periodic kept lines.
+  try {
+    yolo::set_log_interactive(py::module_::import("sys").attr("stdout").attr("isatty")().cast<bool>());
+  } catch (const py::error_already_set&) {
+    yolo::set_log_interactive(false);  // a stdout replacement without isatty()
+  }
   yolo::set_log_sink([](yolo::LogLevel level, std::string_view message) {
     py::gil_scoped_acquire gil;
     const bool warning = level >= yolo::LogLevel::Warning;

@@ -76,3 +76,45 @@ def test_event_file_reads_back_through_tensorboard(tensorboard_python, tmp_path)
     assert got["nodes"] == [["images", "Input", [], ["_output_shapes"]],
                             ["model.0", "Conv", ["images"], ["_output_shapes", "args"]],
                             ["model.1", "Detect", ["model.0"], ["args"]]]
+
+
+RUN_READER = r"""
+import json, sys
+from tensorboard.backend.event_processing import event_accumulator
+acc = event_accumulator.EventAccumulator(sys.argv[1], size_guidance={k: 0 for k in
+    (event_accumulator.SCALARS, event_accumulator.IMAGES)})
+acc.Reload()
+tags = acc.Tags()
+print(json.dumps({
+    "scalars": {t: [[e.step, e.value] for e in acc.Scalars(t)] for t in tags["scalars"]},
+    "images": {t: [[e.step, e.width, e.height] for e in acc.Images(t)] for t in tags["images"]},
+    "has_graph": tags["graph"],
+}))
+"""
+
+
+def test_training_run_reads_back_through_tensorboard(tensorboard_python, data_dir, tmp_path):
+    """tensorboard=True: every results.csv column per epoch, per-iteration losses, batch pictures and the graph."""
+    model = yolo.Model("yolov8n.yaml")
+    model.train(data=str(data_dir / "fdet" / "data.yaml"), epochs=2, imgsz=64, batch=4, workers=1,
+                project=str(tmp_path), name="run", tensorboard=True, plots=False)
+    run = tmp_path / "run"
+    [events] = list(run.glob("events.out.tfevents.*"))
+    read = subprocess.run([tensorboard_python, "-c", RUN_READER, str(run)], capture_output=True, text=True)
+    assert read.returncode == 0, read.stderr
+    got = json.loads(read.stdout)
+
+    lines = (run / "results.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    rows = [[float(v) for v in line.split(",")] for line in lines[1:]]
+    assert len(rows) == 2
+    for k, column in enumerate(header[1:], start=1):
+        points = got["scalars"][column]
+        assert [step for step, _ in points] == [1, 2], column
+        assert [v for _, v in points] == pytest.approx([row[k] for row in rows], rel=1e-4, abs=1e-6), column
+    for loss in ("batch/box_loss", "batch/cls_loss", "batch/dfl_loss"):
+        assert got["scalars"][loss][-1][0] == 7  # 4 iterations an epoch: the last is iteration 7
+    # plots=False writes no picture files, but TensorBoard still shows the batches.
+    assert not list(run.glob("*.jpg")) and not list(run.glob("*.png"))
+    assert {"train_batch0", "train_batch1", "train_batch2", "val_batch0_labels", "val_batch0_pred"} <= set(got["images"])
+    assert got["has_graph"] is True

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <opencv2/core.hpp>
 
+#include "plots/from_metrics.h"
 #include "plots/mosaic.h"
 #include "yolo/data/dataset.h"
 #include "yolo/data/dataset_yaml.h"
@@ -14,35 +15,8 @@
 namespace fs = std::filesystem;
 
 namespace yolo::data {
-namespace {
-
-/// The batch as mosaic tiles: CHW RGB uint8 images to BGR, normalised xywh targets to pixel corners.
-std::vector<plots::MosaicTile> batch_tiles(const Batch& batch) {
-  const int64_t b = batch.images.size(0), h = batch.images.size(2), w = batch.images.size(3);
-  auto images = batch.images.contiguous();
-  auto targets = batch.targets.accessor<float, 2>();
-  std::vector<plots::MosaicTile> tiles(b);
-  for (int64_t i = 0; i < b; ++i) {
-    auto* data = images[i].data_ptr<uint8_t>();
-    std::vector<cv::Mat> planes;
-    for (int c = 2; c >= 0; --c)  // RGB planes -> BGR for OpenCV
-      planes.emplace_back(static_cast<int>(h), static_cast<int>(w), CV_8UC1, data + c * h * w);
-    cv::merge(planes, tiles[i].image);
-    tiles[i].caption = fs::path(batch.paths[i]).filename().string();
-    if (batch.labels.defined()) tiles[i].classes.emplace_back(static_cast<int>(batch.labels[i].item<int64_t>()), -1.0f);
-  }
-  for (int64_t k = 0; k < targets.size(0); ++k) {
-    const auto i = static_cast<int64_t>(targets[k][0]);
-    const float cx = targets[k][2] * w, cy = targets[k][3] * h, bw = targets[k][4] * w, bh = targets[k][5] * h;
-    tiles[i].boxes.push_back({cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2, static_cast<int>(targets[k][1])});
-  }
-  return tiles;
-}
-
-}  // namespace
-
 void save_batch_image(const Batch& batch, const std::vector<std::string>& names, const std::string& path) {
-  plots::save_mosaic(batch_tiles(batch), names, path);
+  plots::save_mosaic(plots::batch_tiles(batch), names, path);
 }
 
 std::vector<std::string> save_batch_previews(DataLoader& loader, int64_t n, const std::string& dir,

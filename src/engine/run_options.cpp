@@ -71,7 +71,7 @@ RunOptions make_run_options(const TrainArgs& a, const std::string& task) {
   t.warmup_epochs = a.warmup_epochs(), t.warmup_momentum = a.warmup_momentum(), t.warmup_bias_lr = a.warmup_bias_lr();
   t.nbs = a.nbs(), t.scale_lr = a.scale_lr(), t.freeze = a.freeze(), t.dropout = a.dropout();
   t.close_mosaic = a.close_mosaic(), t.multi_scale = a.multi_scale();
-  t.ddp_timeout = a.ddp_timeout(), t.print_freq = a.print_freq();
+  t.ddp_timeout = a.ddp_timeout(), t.print_freq = a.print_freq(), t.tensorboard = a.tensorboard();
 
   auto& d = o.data;
   d.data = a.data(), d.datasets_dir = a.datasets_dir(), d.split = a.split();

@@ -56,6 +56,7 @@ struct TrainerOptions {
   // distributed and logging
   double ddp_timeout = 10800;
   int64_t print_freq = 0;  ///< a log line every print_freq iterations; 0: the progress bar only
+  bool tensorboard = false;  ///< TensorBoard events in the run folder
 };
 
 /// What `predict` does with each image and where it goes.

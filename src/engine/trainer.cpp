@@ -10,14 +10,16 @@
 #include <fmt/ranges.h>
 
 #include "config/resolve.h"
-#include "engine/results_csv.h"
+#include "engine/process_group.h"
 #include "engine/run_options.h"
 #include "engine/running_losses.h"
 #include "engine/task.h"
 #include "engine/training_ranks.h"
+#include "loggers/model_graph.h"
+#include "loggers/run_loggers.h"
+#include "plots/from_metrics.h"
 #include "yolo/data/dataset.h"
 #include "yolo/data/loader.h"
-#include "yolo/data/preview.h"
 #include "yolo/engine/amp.h"
 #include "yolo/engine/checkpointing.h"
 #include "yolo/engine/device.h"
@@ -69,24 +71,6 @@ class EarlyStopping {
   std::string metric_;
 };
 
-std::string progress_header(const std::vector<std::string>& loss_names) {
-  std::string header = fmt::format("\n{:>11}{:>11}", "Epoch", "GPU_mem");
-  for (const auto& name : loss_names) header += fmt::format("{:>11}", name);
-  return header + fmt::format("{:>11}{:>11}", "Instances", "Size");
-}
-
-std::string progress_line(int64_t epoch, int64_t epochs, double mem_gb, const std::vector<double>& loss,
-                          int64_t instances, int64_t size, int64_t done, int64_t total, double elapsed) {
-  const double rate = elapsed > 0 ? done / elapsed : 0;
-  const int width = 10, filled = total > 0 ? static_cast<int>(width * done / total) : 0;
-  std::string bar;
-  for (int i = 0; i < width; ++i) bar += i < filled ? "█" : " ";
-  std::string line = fmt::format("{:>11}{:>11}", fmt::format("{}/{}", epoch + 1, epochs), fmt::format("{:.3g}G", mem_gb));
-  for (double value : loss) line += fmt::format("{:>11.4g}", value);
-  return line + fmt::format("{:>11}{:>11}: {:3d}% |{}| {}/{} [{:.1f}s, {:.2f}it/s]", instances, size,
-                            total ? 100 * done / total : 100, bar, done, total, elapsed, rate);
-}
-
 bool matches_any(const std::string& name, const std::vector<std::string>& parts) {
   for (const auto& p : parts)
     if (name.find(p) != std::string::npos) return true;
@@ -101,7 +85,8 @@ NamedValues prefixed(const std::string& prefix, const std::vector<std::string>& 
 
 class Trainer {
  public:
-  /// `record` is only written (args.yaml, checkpoints' train_args); the loop reads `options`.
+  /// `record` is only written (args.yaml, checkpoints' train_args); the loop reads `options`. The run's
+  /// loggers join a copy of `callbacks` on rank 0.
   Trainer(nn::Network model, const Task& task, RunOptions options, TrainArgs record, const Callbacks& callbacks)
       : model_(std::move(model)), task_(task), options_(std::move(options)), opt_(options_.trainer),
         record_(std::move(record)), callbacks_(callbacks) {}
@@ -111,14 +96,16 @@ class Trainer {
   void setup();
   void setup_data(int64_t world);
   void setup_optimizer();
-  void train_epoch(int64_t epoch);
+  void train_epoch(int64_t epoch, TrainEvent& event);
   void optimizer_step();
   double lr_factor_at(int64_t epoch) const;
   void setup_precision();
   void set_train_mode();
-  ValResults validate();
+  void attach_loggers();
+  std::array<double, 3> learning_rates();
+  ValResults validate(TrainEvent& event);
   EpochRecord epoch_record(int64_t epoch, const std::array<double, 3>& lr) const;
-  ValResults final_validation(const std::string& best);
+  ValResults final_validation(const std::string& best, TrainEvent& event);
   bool main_rank() const { return ranks_->main(); }
 
   nn::Network model_;
@@ -126,7 +113,7 @@ class Trainer {
   RunOptions options_;
   TrainerOptions& opt_;
   TrainArgs record_;
-  const Callbacks& callbacks_;
+  Callbacks callbacks_;
 
   DeviceChoice device_;
   data::DataSpec data_;
@@ -256,6 +243,26 @@ void Trainer::setup() {
       ranks_->broadcast(state_tensors);
     }
   }
+  if (main_rank()) attach_loggers();
+}
+
+void Trainer::attach_loggers() {
+  loggers::RunLoggerOptions o;
+  o.save_dir = save_dir_.string();
+  o.names = data_.names;
+  o.loss_names = task_.loss_names;
+  o.plots = opt_.plots, o.tensorboard = opt_.tensorboard;
+  o.print_freq = opt_.print_freq;
+  if (opt_.tensorboard) o.graph = loggers::network_graph(*model_);
+  if (opt_.plots) o.labels = plots::dataset_labels(train_loader_->dataset());
+  loggers::attach_run_loggers(callbacks_, std::move(o));
+}
+
+std::array<double, 3> Trainer::learning_rates() {
+  auto& groups = optimizer_.optimizer->param_groups();
+  std::array<double, 3> lr{};
+  for (size_t j = 0; j < 3 && j < groups.size(); ++j) lr[j] = group_lr(groups[j]);
+  return lr;
 }
 
 void Trainer::setup_data(int64_t world) {
@@ -283,6 +290,7 @@ void Trainer::setup_data(int64_t world) {
   vo.agnostic_nms = false, vo.half = false;
   vo.names = data_.names;
   vo.verbose = false;
+  vo.plots = opt_.plots || opt_.tensorboard;  // every rank alike: the confusion matrix is summed over them
   validator_ = task_.make_validator(task_.make_loader(sources, data_, options_.data, val), sources, vo);
 }
 
@@ -363,7 +371,7 @@ void Trainer::optimizer_step() {
   ema_->update(*model_);
 }
 
-void Trainer::train_epoch(int64_t epoch) {
+void Trainer::train_epoch(int64_t epoch, TrainEvent& event) {
   auto& groups = optimizer_.optimizer->param_groups();
   const double lf = lr_factor_at(epoch);
   for (auto& g : groups) set_group_lr(g, initial_lr_ * lf);
@@ -374,10 +382,8 @@ void Trainer::train_epoch(int64_t epoch) {
     log_info("Closing dataloader mosaic");
     train_loader_->dataset().close_mosaic();
   }
-  log_info("{}", progress_header(task_.loss_names));
   if (ranks_->distributed()) log_debug("rank {}: {} batches of {} images", ranks_->rank(), nb_, rank_batch_);
   std::fill(epoch_loss_.begin(), epoch_loss_.end(), 0.0);
-  const auto epoch_start = Clock::now();
   // Nothing in a step waits for the device: the losses accumulate there, read for the progress line at most
   // twice a second and after the last batch; images are copied one batch ahead.
   RunningLosses running(static_cast<int64_t>(task_.loss_names.size()), device_.primary);
@@ -407,11 +413,12 @@ void Trainer::train_epoch(int64_t epoch) {
     if (ranks_->distributed()) ranks_->broadcast(model_->buffers());
     const auto& host = batch->batch;
     first_files.push_back(host.paths.empty() ? "" : host.paths.front());
+    event.batch = i, event.lr = learning_rates(), event.batch_data = &host;
+    event.batch_files = host.paths;
+    callbacks_.run("on_train_batch_start", event);
     // Normalised on the device (one conversion to channels-last float, one division), then the task's resize.
     auto images = task_.train_images(
         batch->images.to(torch::kFloat32, false, false, torch::MemoryFormat::ChannelsLast).div_(255), ni, opt_, stride_);
-    if (opt_.plots && main_rank() && ni < 3)  // as Ultralytics: the first three batches, as trained on
-      data::save_batch_image(host, data_.names, (save_dir_ / fmt::format("train_batch{}.jpg", ni)).string());
     std::vector<torch::Tensor> raw;
     {
       AutocastGuard autocast(device_.primary, precision_);
@@ -432,22 +439,13 @@ void Trainer::train_epoch(int64_t epoch) {
     }
     ++i;
     const bool print_line = opt_.print_freq > 0 && (i % opt_.print_freq == 0 || i == nb_);
-    if (running.due(i == nb_ || print_line)) read_losses();  // a print_freq line shows this batch's figures
-    log_progress(progress_line(epoch, epochs_, memory_reserved_gb(device_.primary), epoch_loss_, host.instances(),
-                               images.size(-1), i, nb_, seconds_since(epoch_start)),
-                 i == nb_);
-    if (print_line) {
-      std::string losses;
-      for (size_t k = 0; k < epoch_loss_.size(); ++k) losses += fmt::format(" {} {:.4g}", task_.loss_names[k], epoch_loss_[k]);
-      log_info("epoch {}/{} iteration {}/{}:{} lr {:.6g}", epoch + 1, epochs_, i, nb_, losses, group_lr(groups.front()));
-    }
-    TrainEvent event;
-    event.epoch = static_cast<int>(epoch), event.epochs = static_cast<int>(epochs_), event.batch = i - 1;
+    event.losses_read = running.due(i == nb_ || print_line);  // a print_freq line shows this batch's figures
+    if (event.losses_read) read_losses();
     event.train_loss = prefixed("train/", task_.loss_names, epoch_loss_);
-    event.rank = ranks_->rank(), event.world_size = ranks_->world_size();
-    event.batch_files = host.paths;
-    event.save_dir = save_dir_.string();
+    event.instances = host.instances(), event.image_size = images.size(-1);
+    event.memory_gb = memory_reserved_gb(device_.primary);
     callbacks_.run("on_train_batch_end", event);
+    event.batch_data = nullptr;
     if (event.stop) stop_ = interrupted_ = true;  // e.g. Ctrl-C seen by the Python binding
     if (ranks_->distributed()) {  // every rank leaves the epoch after the same batch
       interrupted_ = ranks_->any(interrupted_);
@@ -458,9 +456,11 @@ void Trainer::train_epoch(int64_t epoch) {
   if (running.due(true)) read_losses();  // stopped before the last batch
 }
 
-ValResults Trainer::validate() {
-  const LossFn* loss = &loss_;
-  return validator_(ema_model_, device_.primary, loss, ranks_->group());
+ValResults Trainer::validate(TrainEvent& event) {
+  callbacks_.run("on_val_start", event);
+  event.metrics = validator_(ema_model_, device_.primary, &loss_, ranks_->group());
+  callbacks_.run("on_val_end", event);
+  return event.metrics;
 }
 
 EpochRecord Trainer::epoch_record(int64_t epoch, const std::array<double, 3>& lr) const {
@@ -477,7 +477,7 @@ EpochRecord Trainer::epoch_record(int64_t epoch, const std::array<double, 3>& lr
   return r;
 }
 
-ValResults Trainer::final_validation(const std::string& best) {
+ValResults Trainer::final_validation(const std::string& best, TrainEvent& event) {
   log_info("\nValidating {}...", best);
   auto model = load_model_from_checkpoint(best).model;
   model->to(device_.primary);
@@ -490,9 +490,14 @@ ValResults Trainer::final_validation(const std::string& best) {
   vo.conf = 0.001, vo.agnostic_nms = false, vo.half = false, vo.single_cls = false;
   vo.names = data_.names;
   vo.verbose = opt_.verbose;  // the per-class table
+  vo.print_speed = false;     // the closing summary shows the speeds
+  vo.plots = opt_.plots || opt_.tensorboard;
   if (opt_.save_json) vo.json_path = (save_dir_ / "predictions.json").string();
   auto validator = task_.make_validator(task_.make_loader(sources, data_, options_.data, request), sources, vo);
-  return validator(model, device_.primary, nullptr, nullptr);
+  callbacks_.run("on_val_start", event);
+  event.metrics = validator(model, device_.primary, nullptr, nullptr);
+  callbacks_.run("on_val_end", event);
+  return event.metrics;
 }
 
 TrainResults Trainer::run() {
@@ -507,6 +512,7 @@ TrainResults Trainer::run() {
            opt_.time > 0 ? fmt::format("{} hours...", opt_.time) : fmt::format("{} epochs...", epochs_));
   event.save_dir = save_dir_.string();
   event.rank = ranks_->rank(), event.world_size = ranks_->world_size();
+  event.batches = nb_;
   callbacks_.run("on_train_start", event);
   optimizer_.optimizer->zero_grad();
 
@@ -516,12 +522,10 @@ TrainResults Trainer::run() {
     event.epoch = static_cast<int>(epoch), event.epochs = static_cast<int>(epochs_);
     event.record.reset();
     callbacks_.run("on_train_epoch_start", event);
-    train_epoch(epoch);
+    train_epoch(epoch, event);
     ranks_->average(epoch_loss_);
     ++completed;
-    auto& groups = optimizer_.optimizer->param_groups();
-    std::array<double, 3> lr{};
-    for (size_t j = 0; j < 3 && j < groups.size(); ++j) lr[j] = group_lr(groups[j]);
+    const auto lr = learning_rates();
     event.train_loss = prefixed("train/", task_.loss_names, epoch_loss_), event.lr = lr;
     callbacks_.run("on_train_epoch_end", event);
 
@@ -530,7 +534,7 @@ TrainResults Trainer::run() {
     for (double v : epoch_loss_) train_loss += v;
     bool validated = false;
     if (!interrupted_ && (opt_.val || final_epoch || stopper.possible_stop || stop_)) {
-      metrics_ = validate();
+      metrics_ = validate(event);
       fitness_ = metrics_.fitness;
       validated = true;
     } else {
@@ -546,7 +550,6 @@ TrainResults Trainer::run() {
     const bool is_best = !interrupted_ && (!has_best_ || best_fitness_ < fitness_);
     if (is_best) best_fitness_ = fitness_, has_best_ = true;
     if (!interrupted_) event.record = epoch_record(epoch, lr);
-    if (main_rank() && event.record) append_results_row((save_dir_ / "results.csv").string(), *event.record);
     stop_ = stopper(epoch + 1, stop_score) || final_epoch || stop_;
     if (opt_.time > 0 && seconds_since(train_start_) + time_offset_ > opt_.time * 3600) stop_ = true;
 
@@ -572,7 +575,6 @@ TrainResults Trainer::run() {
     stop_ = ranks_->any(stop_);
     if (stop_) break;
   }
-  log_info("\n{} epochs completed in {:.3f} hours.", completed, seconds_since(train_start_) / 3600);
 
   // Final checkpoints are stripped to the EMA weights in fp16, then best.pt is validated with the table.
   TrainResults results;
@@ -597,10 +599,9 @@ TrainResults Trainer::run() {
   for (const auto& path : {results.last, results.best}) {
     if (fs::exists(path)) strip_checkpoint(path);
   }
-  results.metrics = fs::exists(results.best) ? final_validation(results.best) : metrics_;
+  results.metrics = fs::exists(results.best) ? final_validation(results.best, event) : metrics_;
   results.metrics.save_dir = results.save_dir;
-  log_info("Results saved to {}", results.save_dir);
-  event.metrics = results.metrics;
+  event.metrics = results.metrics;  // the closing summary (loggers) names the run folder
   callbacks_.run("on_train_end", event);
   return results;
 }

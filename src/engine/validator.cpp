@@ -17,6 +17,12 @@
 #include "yolo/engine/run_dir.h"
 #include "yolo/io/checkpoint.h"
 #include "metrics/classify_metrics.h"
+#include "plots/from_metrics.h"
+#include "plots/mosaic.h"
+#include "plots/val_state.h"
+#include "plots/validation_plots.h"
+#include "utils/json.h"
+#include "yolo/metrics/confusion_matrix.h"
 #include "yolo/metrics/det_metrics.h"
 #include "yolo/metrics/nms.h"
 #include "yolo/utils/boxes.h"
@@ -49,26 +55,12 @@ constexpr std::array<int, 80> kCoco80To91 = {
     32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59,
     60, 61, 62, 63, 64, 65, 67, 70, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 84, 85, 86, 87, 88, 89, 90};
 
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (const unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\', out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      out += fmt::format("\\u{:04x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
 /// COCO's detection result rows for one image: image_id (the file stem, a number when it is one),
 /// category_id, bbox as top-left x, y, width, height in original pixels, score — rounded as Ultralytics.
 void append_coco_rows(std::string& json, const std::string& file, const torch::Tensor& pred, bool coco_ids) {
   const std::string stem = std::filesystem::path(file).stem().string();
   const bool numeric = !stem.empty() && std::all_of(stem.begin(), stem.end(), [](unsigned char c) { return std::isdigit(c); });
-  const std::string image_id = numeric ? std::to_string(std::stoll(stem)) : json_string(stem);
+  const std::string image_id = numeric ? std::to_string(std::stoll(stem)) : json_quote(stem);
   auto rows = pred.accessor<float, 2>();
   auto round_to = [](double v, double scale) { return std::round(v * scale) / scale; };
   for (int64_t k = 0; k < rows.size(0); ++k) {
@@ -114,6 +106,32 @@ class StageTimer {
   Clock::time_point last_ = Clock::now();
 };
 
+/// The class names the plots show: the validator's, or the class ids when it was given none.
+std::vector<std::string> plot_names(const std::vector<std::string>& names, int64_t nc) {
+  if (static_cast<int64_t>(names.size()) == nc) return names;
+  std::vector<std::string> ids;
+  for (int64_t i = 0; i < nc; ++i) ids.push_back(std::to_string(i));
+  return ids;
+}
+
+/// As Ultralytics: the first three validation batches are drawn, with their labels and with the predictions.
+constexpr int64_t kPlottedBatches = 3;
+
+void add_batch_pictures(plots::ValidationPlots& out, int64_t batch_index, const std::vector<plots::MosaicTile>& labels,
+                        const std::vector<plots::MosaicTile>& predictions, const std::vector<std::string>& names) {
+  out.batches.emplace_back(fmt::format("val_batch{}_labels", batch_index), plots::draw_mosaic(labels, names));
+  out.batches.emplace_back(fmt::format("val_batch{}_pred", batch_index), plots::draw_mosaic(predictions, names));
+}
+
+/// A confusion matrix summed over the ranks of a sharded validation.
+void reduce_confusion(metrics::ConfusionMatrix& matrix, ProcessGroup* group) {
+  if (group == nullptr || group->world_size() == 1) return;
+  auto counts = matrix.matrix().to(torch::kFloat64);
+  auto mine = counts.clone();
+  group->allreduce_sum(counts);
+  matrix.add_counts((counts - mine).round().to(torch::kLong));
+}
+
 /// Milliseconds per image of each stage, logged as Ultralytics' "Speed: ..." line when `verbose`.
 Speed per_image(const Speed& total, int64_t images, bool verbose) {
   const auto n = static_cast<double>(images);
@@ -150,6 +168,9 @@ ValResults DetectionValidator::run(nn::Network& model, const torch::Device& devi
   nms.multi_label = true;  // as Ultralytics' detection validator
 
   torch::Tensor loss_sum = torch::zeros({static_cast<int64_t>(detect_task().loss_names.size())});
+  const auto names = plot_names(options_.names, nc);
+  auto pictures = options_.plots ? std::make_shared<plots::ValidationPlots>() : nullptr;
+  metrics::ConfusionMatrix confusion(nc);
   std::string json = "[";
   Speed total;
   int64_t images = 0, batches = 0;
@@ -170,6 +191,10 @@ ValResults DetectionValidator::run(nn::Network& model, const torch::Device& devi
 
     const auto input_h = x.size(2), input_w = x.size(3);
     auto targets = batch->targets.to(torch::kCPU);
+    const bool draw = pictures && batches < kPlottedBatches;
+    std::vector<plots::MosaicTile> label_tiles = draw ? plots::batch_tiles(*batch) : std::vector<plots::MosaicTile>{};
+    auto prediction_tiles = label_tiles;
+    for (auto& tile : prediction_tiles) tile.boxes.clear();
     for (size_t si = 0; si < detections.size(); ++si) {
       const auto& orig = batch->orig_shapes[si];
       const auto& letterbox = batch->ratio_pad[si];
@@ -177,6 +202,11 @@ ValResults DetectionValidator::run(nn::Network& model, const torch::Device& devi
       const metrics::ImageShape input{input_h, input_w};
       auto pred = detections[si].to(torch::kCPU).clone();
       if (options_.single_cls) pred.select(1, 5).zero_();
+      if (si < prediction_tiles.size()) {  // in the batch's pixels, before the boxes go back to the original's
+        auto p = pred.accessor<float, 2>();
+        for (int64_t k = 0; k < p.size(0); ++k)
+          prediction_tiles[si].boxes.push_back({p[k][0], p[k][1], p[k][2], p[k][3], static_cast<int>(p[k][5]), p[k][4]});
+      }
       auto pred_boxes = pred.narrow(1, 0, 4);
       pred_boxes.copy_(metrics::scale_boxes(input, pred_boxes, orig, rp));
       auto mine = targets.select(1, 0) == static_cast<double>(si);
@@ -188,11 +218,14 @@ ValResults DetectionValidator::run(nn::Network& model, const torch::Device& devi
         labels = torch::cat({t.narrow(1, 1, 1), metrics::scale_boxes(input, xyxy, orig, rp)}, 1);
       }
       stats.add_image(pred, labels);
+      if (pictures) confusion.process_batch(pred, labels);
       if (!options_.json_path.empty()) append_coco_rows(json, batch->paths[si], pred, options_.coco_category_ids);
       ++images;
     }
+    if (draw) add_batch_pictures(*pictures, batches, label_tiles, prediction_tiles, names);
     ++batches;
   }
+  if (pictures) reduce_confusion(confusion, group);
   if (group != nullptr && group->world_size() > 1) {
     // Every rank's per-image statistics, concatenated in rank order: the metrics of the whole split.
     auto fields = stats.to_tensors();
@@ -236,7 +269,13 @@ ValResults DetectionValidator::run(nn::Network& model, const torch::Device& devi
   if (main_rank)
     log_info("{}", metrics::format_metrics_table(computed, options_.names, images, results.instances,
                                                    options_.verbose));
-  results.speed = per_image(total, images, options_.verbose && main_rank);
+  results.speed = per_image(total, images, options_.verbose && options_.print_speed && main_rank);
+  if (pictures) {
+    pictures->state.task = "detect";
+    pictures->state.curves = plots::curves_from(computed.curves, names);
+    pictures->state.confusion = plots::confusion_from(confusion, names);
+    results.plots = std::move(pictures);
+  }
   return results;
 }
 
@@ -249,6 +288,8 @@ ValResults ClassificationValidator::run(nn::Network& model, const torch::Device&
   EvalMode eval(*model);
   const int64_t top = std::min<int64_t>(5, model->nc());
   std::vector<torch::Tensor> ranked, targets;
+  const auto names = plot_names(options_.names, model->nc());
+  auto pictures = options_.plots ? std::make_shared<plots::ValidationPlots>() : nullptr;
   double loss_sum = 0;
   int64_t images = 0, batches = 0;
   Speed total;
@@ -268,6 +309,16 @@ ValResults ClassificationValidator::run(nn::Network& model, const torch::Device&
     ranked.push_back(probs.argsort(1, /*descending=*/true).narrow(1, 0, top).to(torch::kCPU, torch::kInt32));
     targets.push_back(batch->labels.to(torch::kInt32));
     total.postprocess += timer.lap();
+    if (pictures && batches < kPlottedBatches) {  // the label, then the top-1 class and its probability
+      const auto label_tiles = plots::batch_tiles(*batch);
+      auto prediction_tiles = label_tiles;
+      const auto top1 = probs.narrow(0, 0, static_cast<int64_t>(label_tiles.size())).max(1);
+      const auto conf = std::get<0>(top1).to(torch::kCPU, torch::kFloat32), cls = std::get<1>(top1).to(torch::kCPU);
+      for (size_t i = 0; i < prediction_tiles.size(); ++i)
+        prediction_tiles[i].classes = {{static_cast<int>(cls[static_cast<int64_t>(i)].item<int64_t>()),
+                                        conf[static_cast<int64_t>(i)].item<float>()}};
+      add_batch_pictures(*pictures, batches, label_tiles, prediction_tiles, names);
+    }
     images += x.size(0);
     ++batches;
   }
@@ -291,7 +342,14 @@ ValResults ClassificationValidator::run(nn::Network& model, const torch::Device&
   if (loss) results.loss = {{"loss", loss_sum / static_cast<double>(batches)}};  // the mean of the batch means
   const bool main_rank = group == nullptr || group->rank() == 0;
   if (main_rank) log_info("{}", metrics::format_classify_table(accuracy));
-  results.speed = per_image(total, images, options_.verbose && main_rank);
+  results.speed = per_image(total, images, options_.verbose && options_.print_speed && main_rank);
+  if (pictures) {
+    auto confusion = metrics::ConfusionMatrix::for_classification(model->nc());
+    if (all_ranked.size(0) > 0) confusion.process_classes(all_ranked.select(1, 0), all_targets);
+    pictures->state.task = "classify";
+    pictures->state.confusion = plots::confusion_from(confusion, names);
+    results.plots = std::move(pictures);
+  }
   return results;
 }
 

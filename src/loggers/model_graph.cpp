@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "yolo/nn/network.h"
+
 namespace yolo::loggers {
 namespace {
 
@@ -34,6 +36,17 @@ std::vector<GraphNode> model_graph(const nn::ModelSpec& spec) {
     node.attrs = {{"args", fmt::format("[{}]", fmt::join(args, ", "))}, {"repeats", std::to_string(row.repeats)}};
     nodes.push_back(std::move(node));
   }
+  return nodes;
+}
+
+std::vector<GraphNode> network_graph(const nn::NetworkImpl& network) {
+  const auto architecture = network.architecture();
+  if (architecture.family == "yaml")
+    return model_graph(nn::parse_model_spec(architecture.yaml_text, architecture.name,
+                                             architecture.nc > 0 ? std::optional<int64_t>(architecture.nc) : std::nullopt));
+  std::vector<GraphNode> nodes{{"images", "Input", {}, {}, {}}};
+  for (const auto& child : network.named_children())
+    nodes.push_back({child.key(), child.value()->name(), {nodes.back().name}, {}, {}});
   return nodes;
 }
 

@@ -6,11 +6,19 @@
 #include "loggers/tensorboard.h"
 #include "yolo/nn/spec.h"
 
+namespace yolo::nn {
+class NetworkImpl;
+}  // namespace yolo::nn
+
 namespace yolo::loggers {
 
 /// Nodes "images" (the input), then "model.0", "model.1", ... with the module name as op and the row's
 /// `repeats` and `args` as attributes. Output shapes are left empty (a caller that ran a forward pass may fill
 /// them).
 std::vector<GraphNode> model_graph(const nn::ModelSpec& spec);
+
+/// A network's graph: model_graph() of the YAML it was built from, or, for other architectures (torchvision),
+/// the chain of its top-level modules.
+std::vector<GraphNode> network_graph(const nn::NetworkImpl& network);
 
 }  // namespace yolo::loggers

@@ -57,6 +57,12 @@ std::optional<double> EpochRecord::get(const std::string& name) const {
   return std::nullopt;
 }
 
+EpochRecord record_of(const yolo::EpochRecord& epoch) {
+  EpochRecord record{epoch.epoch, {{"time", epoch.time}}};
+  for (auto& column : epoch.columns()) record.values.push_back(std::move(column));
+  return record;
+}
+
 void append_results_csv(const std::string& path, const EpochRecord& record) {
   std::vector<std::string> header{"epoch"};
   for (const auto& [name, value] : record.values) header.push_back(name);

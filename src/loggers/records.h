@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "yolo/engine/callbacks.h"
+
 namespace yolo::loggers {
 
 /// An epoch's named values in column order, e.g. time, train/box_loss, ..., metrics/mAP50-95(B), ..., lr/pg2.
@@ -17,6 +19,9 @@ struct EpochRecord {
   /// The value of column `name`, or nothing.
   std::optional<double> get(const std::string& name) const;
 };
+
+/// A training epoch's row as the files keep it: "time", then the epoch's columns in results.csv's order.
+EpochRecord record_of(const yolo::EpochRecord& epoch);
 
 /// Appends `record` to results.csv at `path` ("epoch" then the value names as header when the file is new;
 /// values as "%.6g"). A file whose header names other columns is an error (a resume with another task).

@@ -40,6 +40,7 @@ ConfusionMatrix::ConfusionMatrix(int64_t nc, double conf, double iou)
 }
 
 void ConfusionMatrix::process_batch(const torch::Tensor& preds, const torch::Tensor& labels) {
+  YOLO_CHECK(has_background(), "process_batch fills a detection matrix, not a classification one");
   YOLO_CHECK(preds.dim() == 2 && preds.size(1) >= 6, "process_batch: preds must be [n, 6], got {}",
              c10::str(preds.sizes()));
   YOLO_CHECK(labels.dim() == 2 && labels.size(1) == 5, "process_batch: labels must be [m, 5], got {}",
@@ -83,9 +84,31 @@ void ConfusionMatrix::process_batch(const torch::Tensor& preds, const torch::Ten
     if (!pred_matched[d]) ++counts[det_classes[d]][background];  // nothing there
 }
 
+ConfusionMatrix ConfusionMatrix::for_classification(int64_t nc) {
+  ConfusionMatrix matrix(nc);
+  matrix.matrix_ = torch::zeros({nc, nc}, torch::kLong);
+  return matrix;
+}
+
+void ConfusionMatrix::process_classes(const torch::Tensor& predicted, const torch::Tensor& truth) {
+  YOLO_CHECK(!has_background(), "process_classes fills a classification matrix (ConfusionMatrix::for_classification)");
+  YOLO_CHECK(predicted.numel() == truth.numel(), "process_classes: {} predictions for {} labels", predicted.numel(),
+             truth.numel());
+  const auto p = class_ids(predicted.reshape({-1}).to(torch::kDouble), nc_);
+  const auto t = class_ids(truth.reshape({-1}).to(torch::kDouble), nc_);
+  auto counts = matrix_.accessor<int64_t, 2>();
+  for (size_t i = 0; i < p.size(); ++i) ++counts[p[i]][t[i]];
+}
+
 void ConfusionMatrix::merge(const ConfusionMatrix& other) {
   YOLO_CHECK(other.nc_ == nc_, "cannot merge a confusion matrix of {} classes into {}", other.nc_, nc_);
-  matrix_ += other.matrix_;
+  add_counts(other.matrix_);
+}
+
+void ConfusionMatrix::add_counts(const torch::Tensor& counts) {
+  YOLO_CHECK(counts.sizes() == matrix_.sizes(), "confusion matrix counts of shape {} added to one of shape {}",
+             c10::str(counts.sizes()), c10::str(matrix_.sizes()));
+  matrix_ += counts.to(torch::kCPU, torch::kLong);
 }
 
 torch::Tensor ConfusionMatrix::true_positives() const { return matrix_.diagonal().narrow(0, 0, nc_).clone(); }

@@ -146,6 +146,7 @@ DetectionMetrics DetectionStats::compute() const {
     m.map50_95 = mean_of(ap);
   }
   m.fitness = 0.1 * m.map50 + 0.9 * m.map50_95;
+  m.curves = result;
   m.maps.assign(static_cast<size_t>(nc_), m.map50_95);
   for (int64_t i = 0; i < ap.size(0); ++i) {
     ClassMetrics c;

@@ -1,7 +1,10 @@
 #include "plots/from_metrics.h"
 
 #include <algorithm>
+#include <filesystem>
 
+#include "yolo/data/dataset.h"
+#include "yolo/data/loader.h"
 #include "yolo/metrics/ap.h"
 #include "yolo/metrics/confusion_matrix.h"
 #include "yolo/utils/error.h"
@@ -50,10 +53,51 @@ Curves curves_from(const metrics::ApPerClass& ap, const std::vector<std::string>
 
 Confusion confusion_from(const metrics::ConfusionMatrix& matrix, const std::vector<std::string>& names) {
   const auto& m = matrix.matrix();
-  YOLO_CHECK(m.size(0) == static_cast<int64_t>(names.size()) + 1,
-             "confusion matrix of {} rows for {} class names (expected one more, for background)", m.size(0),
-             names.size());
-  return {names, to_rows(m), true};
+  const bool background = matrix.has_background();
+  YOLO_CHECK(m.size(0) == static_cast<int64_t>(names.size()) + (background ? 1 : 0),
+             "confusion matrix of {} rows for {} class names{}", m.size(0), names.size(),
+             background ? " (expected one more, for background)" : "");
+  return {names, to_rows(m), background};
+}
+
+std::vector<MosaicTile> batch_tiles(const data::Batch& batch, size_t max_tiles) {
+  const int64_t b = std::min<int64_t>(batch.images.size(0), static_cast<int64_t>(max_tiles));
+  const int64_t h = batch.images.size(2), w = batch.images.size(3);
+  auto images = batch.images.narrow(0, 0, b).to(torch::kCPU).contiguous();
+  std::vector<MosaicTile> tiles(static_cast<size_t>(b));
+  for (int64_t i = 0; i < b; ++i) {
+    auto* data = images[i].data_ptr<uint8_t>();
+    std::vector<cv::Mat> planes;
+    for (int c = 2; c >= 0; --c)  // RGB planes -> BGR for OpenCV
+      planes.emplace_back(static_cast<int>(h), static_cast<int>(w), CV_8UC1, data + c * h * w);
+    cv::merge(planes, tiles[i].image);  // a copy: the tile outlives the batch
+    if (static_cast<size_t>(i) < batch.paths.size())
+      tiles[i].caption = std::filesystem::path(batch.paths[i]).filename().string();
+    if (batch.labels.defined()) tiles[i].classes.emplace_back(static_cast<int>(batch.labels[i].item<int64_t>()), -1.0f);
+  }
+  if (batch.targets.defined() && batch.targets.numel() > 0) {
+    auto targets = batch.targets.to(torch::kCPU, torch::kFloat32).contiguous();
+    auto t = targets.accessor<float, 2>();
+    for (int64_t k = 0; k < t.size(0); ++k) {
+      const auto i = static_cast<int64_t>(t[k][0]);
+      if (i < 0 || i >= b) continue;
+      const float cx = t[k][2] * w, cy = t[k][3] * h, bw = t[k][4] * w, bh = t[k][5] * h;
+      tiles[i].boxes.push_back({cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2, static_cast<int>(t[k][1])});
+    }
+  }
+  return tiles;
+}
+
+std::vector<LabelBox> dataset_labels(const data::Dataset& dataset) {
+  std::vector<LabelBox> boxes;
+  const auto* detection = dynamic_cast<const data::DetectionDataset*>(&dataset);
+  if (!detection) return boxes;
+  for (const auto& image : detection->labels())
+    for (size_t k = 0; k < image.cls.size(); ++k) {
+      const auto& b = image.boxes[k];
+      boxes.push_back({static_cast<int>(image.cls[k]), b[0], b[1], b[2], b[3]});
+    }
+  return boxes;
 }
 
 }  // namespace yolo::plots

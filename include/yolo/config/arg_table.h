@@ -172,5 +172,7 @@
   X(Str,        patience_metric, "fitness",     OneOf("fitness|val_loss"), Used, "what patience watches: fitness (Ultralytics) or val_loss (stop when it no longer falls)") \
   X(Str,        lr_schedule,     "linear",      OneOf("linear|cosine|poly"), Used, "learning-rate decay over the epochs: linear (Ultralytics), cosine (as cos_lr=True) or poly") \
   X(Float,      lr_power,        0.9,           Above(0),      Used, "exponent of lr_schedule=poly: lr0 x ((1 - epoch/epochs)^lr_power x (1 - lrf) + lrf)") \
-  X(Int,        print_freq,      0,             AtLeast(0),    Used, "a log line (losses, lr) every n training iterations (0: the progress bar only)")
+  X(Int,        print_freq,      0,             AtLeast(0),    Used, "a log line (losses, lr) every n training iterations (0: the progress bar only)") \
+  /* yolocpp's own: Ultralytics has this in its settings (`yolo settings tensorboard=True`), not in args */ \
+  X(Bool,       tensorboard,     false,         Any,           Used, "write TensorBoard events (scalars, images, model graph) into the run folder")
 // clang-format on

@@ -12,6 +12,10 @@
 
 namespace yolo {
 
+namespace data {
+struct Batch;
+}  // namespace data
+
 using NamedValues = std::vector<std::pair<std::string, double>>;
 
 /// One completed epoch as results.csv and other loggers record it, with Ultralytics' column names.
@@ -32,11 +36,20 @@ struct TrainEvent {
   int epoch = 0;           ///< 0-based epoch
   int epochs = 0;
   long batch = 0;          ///< batch index within the epoch (batch events)
+  long batches = 0;        ///< batches per epoch on this rank
   /// The epoch's mean losses so far ("train/box_loss", ...), as last read from the device: the trainer reads
   /// them at most twice a second (a read waits for the device) and after the epoch's last batch.
   NamedValues train_loss;
-  std::array<double, 3> lr{0, 0, 0};  ///< learning rate of parameter groups 0..2
-  ValResults metrics;      ///< valid from on_fit_epoch_end
+  bool losses_read = false;  ///< on_train_batch_end: train_loss was read at this batch (else it is the last read)
+  std::array<double, 3> lr{0, 0, 0};  ///< learning rate of parameter groups 0..2 (batch and epoch events)
+  /// on_train_batch_start / _end: this rank's batch as loaded (host tensors; images before the task's resize).
+  const data::Batch* batch_data = nullptr;
+  long instances = 0;      ///< on_train_batch_end: boxes (detect) or images (classify) in the batch
+  long image_size = 0;     ///< on_train_batch_end: the side the batch was trained at (multi_scale varies it)
+  double memory_gb = 0;    ///< on_train_batch_end: device memory the allocator holds, GB (0 on CPU)
+  /// on_val_end: the validation's metrics (and, with plots, what the plots draw); on_fit_epoch_end: the
+  /// epoch's; on_train_end: the final validation's.
+  ValResults metrics;
   /// The epoch's results.csv row, set at on_fit_epoch_end of a completed epoch (not one cut short).
   std::optional<EpochRecord> record;
   double fitness = 0, best_fitness = 0;

@@ -1,11 +1,16 @@
 #pragma once
 // Plain result types returned by train, val and predict: no LibTorch needed to read them.
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace yolo {
+
+namespace plots {
+struct ValidationPlots;
+}  // namespace plots
 
 /// One row of the validation table.
 struct ClassResult {
@@ -36,6 +41,9 @@ struct ValResults {
   std::vector<std::pair<std::string, double>> loss;
   Speed speed;
   std::string save_dir;
+  /// What the run's plots draw (curves, confusion matrix, batch pictures): filled by a validation asked for
+  /// plots (training with plots=True or tensorboard=True), read by the training loggers; null otherwise.
+  std::shared_ptr<const plots::ValidationPlots> plots;
   /// Ultralytics' results_dict: detect metrics/precision(B), metrics/recall(B), metrics/mAP50(B),
   /// metrics/mAP50-95(B), fitness; classify metrics/accuracy_top1, metrics/accuracy_top5, fitness.
   std::vector<std::pair<std::string, double>> results_dict() const;

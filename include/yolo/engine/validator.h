@@ -39,6 +39,10 @@ struct ValidatorOptions {
   /// save_json: where the predictions go as COCO JSON (Ultralytics' predictions.json); empty: nowhere.
   std::string json_path;
   bool coco_category_ids = false;  ///< COCO val2017: classes map to COCO's 91 ids; otherwise class + 1
+  bool print_speed = true;  ///< log the "Speed: ..." line when verbose (training's closing summary has its own)
+  /// Return what the plots draw in ValResults::plots: the per-class curves, the confusion matrix, and the first
+  /// three batches with their labels and predictions (val_batchN_labels / _pred).
+  bool plots = false;
 };
 
 /// Whether a val split is COCO's val2017 (Ultralytics' rule: a .txt list under a path naming coco), whose

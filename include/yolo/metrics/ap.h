@@ -57,6 +57,7 @@ struct DetectionMetrics {
   std::vector<double> maps;             ///< [nc] mAP50-95 per class; the mean for classes without labels
   int64_t images = 0;                   ///< images seen
   int64_t instances = 0;                ///< labels seen
+  ApPerClass curves;                    ///< what ap_per_class computed: the PR, P, R and F1 curves the plots draw
 
   /// Ultralytics' results_dict: metrics/precision(B), metrics/recall(B), metrics/mAP50(B),
   /// metrics/mAP50-95(B), fitness.
