@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The one prepared command for the GPU machine (docs/gpu.md): builds against that machine's CUDA torch,
-# runs the CUDA checks no CPU can run (AMP training loss vs CPU fp32, NCCL at world size 1, device=0,0)
-# and the test suite with CUDA, each bounded in time, under 8 minutes in all, and writes a report
+# runs the CUDA checks no CPU can run (AMP training loss vs CPU fp32, NCCL at world size 1, device=0,0,
+# a TensorRT engine from the ONNX export where trtexec is installed) and the test suite with CUDA, each
+# bounded in time, under 8 minutes in all, and writes a report
 # (gpu-check.md, and gpu-check-logs.txt with each step's output).
 #
 #   bash scripts/gpu-check.sh --prepare [--kit DIR]   here, once per checkout: copy the GPU kit (static
-#       OpenCV from ../shared/gpu or DIR, and Gloo's headers from this machine) into the ignored .gpu-kit/
+#       OpenCV from ../shared/gpu or DIR, and Gloo's headers from this machine) into the ignored .gpu-kit/,
+#       with the reference detector exported to ONNX by build/yolo when that build has ONNX export (the GPU
+#       machine has no libonnx to export with)
 #   bash scripts/gpu-check.sh [--out DIR]             on the GPU machine (carry .gpu-kit); report in DIR,
 #       default $OUT when set, else ./gpu-check-report
 #   bash scripts/gpu-check.sh --dry-run [--build-dir DIR] [--out DIR]   on a CPU machine: runs what a CPU
@@ -35,6 +38,13 @@ if [ "$mode" = prepare ]; then
   cp "$kit_src"/* .gpu-kit/
   # The GPU machine has no Gloo headers; LibTorch's c10d Gloo backend needs them to compile (device=0,0).
   [ -d /usr/include/gloo ] && cp -r /usr/include/gloo .gpu-kit/gloo-include/
+  if [ -x build/yolo ] && grep -q "YOLO_HAVE_ONNX 1" build/generated/yolo_build_config.h 2> /dev/null; then
+    cp tests/data/yolov8n_fdet.pt .gpu-kit/yolov8n_fdet.pt
+    build/yolo export model=.gpu-kit/yolov8n_fdet.pt format=onnx imgsz=640 || echo "ONNX export failed (see above)" >&2
+    rm -f .gpu-kit/yolov8n_fdet.pt
+  else
+    echo "no build/yolo with ONNX export here: the TensorRT step will export on the GPU machine or skip" >&2
+  fi
   if ! git check-ignore -q .gpu-kit/README.md; then  # .gitignore has it; an older checkout may not
     exclude=$(git rev-parse --git-path info/exclude) && mkdir -p "$(dirname "$exclude")" && echo '/.gpu-kit/' >> "$exclude"
   fi
@@ -178,7 +188,31 @@ else
   skip "device=0,0: 2 ranks through Gloo" "no GPU (ctest runs device=cpu,cpu)"
 fi
 
-# 6. The whole suite with CUDA present, in the time left (the CUDA checks above come first, so that a slow
+# 6. TensorRT, where trtexec is installed: an engine built from the reference detector's ONNX export (yolocpp
+# does not link TensorRT; `yolo export format=engine` tells users to do this). The export is this build's, or
+# the one --prepare made when this build has no ONNX export (the GPU machine has no libonnx).
+trt_dir="$work/tensorrt"
+mkdir -p "$trt_dir"
+trtexec=$(command -v trtexec || ls /usr/src/tensorrt/bin/trtexec 2> /dev/null || true)
+if grep -q "YOLO_HAVE_ONNX 1" "$B/generated/yolo_build_config.h" 2> /dev/null; then
+  cp tests/data/yolov8n_fdet.pt "$trt_dir/best.pt"
+  step "export yolov8n_fdet.pt to ONNX" 60 "$B/yolo" export model="$trt_dir/best.pt" format=onnx imgsz=640 || true
+elif [ -f .gpu-kit/yolov8n_fdet.onnx ]; then
+  cp .gpu-kit/yolov8n_fdet.onnx "$trt_dir/best.onnx"
+  skip "export yolov8n_fdet.pt to ONNX" "$B has no ONNX export (no libonnx); using the export --prepare made"
+else
+  skip "export yolov8n_fdet.pt to ONNX" "$B has no ONNX export and .gpu-kit has none (run --prepare where build/ has it)"
+fi
+if [ -z "$trtexec" ]; then
+  skip "TensorRT engine from the ONNX export" "no trtexec here (TensorRT is not installed)"
+elif [ ! -f "$trt_dir/best.onnx" ]; then
+  skip "TensorRT engine from the ONNX export" "no ONNX export to build from"
+else
+  step "TensorRT engine from the ONNX export (trtexec --fp16)" 180 "$trtexec" --onnx="$trt_dir/best.onnx" \
+    --saveEngine="$trt_dir/best.engine" --fp16
+fi
+
+# 7. The whole suite with CUDA present, in the time left (the CUDA checks above come first, so that a slow
 # suite cannot crowd them out): the tests that find a GPU use it (AMP, device selection, NCCL).
 if [ $have_gpu -eq 1 ]; then
   if [ -d "$B/python/yolo" ]; then

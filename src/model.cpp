@@ -8,6 +8,8 @@
 #include "engine/run_options.h"
 #include "engine/task.h"
 #include "export/exporter.h"
+#include "export/onnx_metadata.h"
+#include "export/onnx_network.h"
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/engine/checkpointing.h"
 #include "yolo/engine/predictor.h"
@@ -55,6 +57,8 @@ std::string latest_last_checkpoint() {
 /// The tensors of a weights file for `model`: a checkpoint's model, or for a torchvision network a
 /// torchvision state dict (.pth: fp16, legacy DenseNet names, another class count) read as torchvision reads it.
 nn::StateDict pretrained_state(const nn::NetworkImpl& model, const std::string& path) {
+  YOLO_CHECK(!exporter::is_onnx_file(path), "{}: an exported ONNX model has no weights to load; load the .pt checkpoint",
+             path);
   auto state = io::load_checkpoint(path).model_state();
   if (!nn::is_torchvision_network(model)) return state;
   auto options = nn::torchvision_options(model.architecture());
@@ -72,12 +76,18 @@ struct Model::State {
   std::vector<std::string> names;
   std::vector<std::pair<std::string, ArgValue>> train_args;  // from a checkpoint
   bool has_weights = false;
+  bool exported = false;  // an .onnx file: predict and val only
   Callbacks callbacks;
 };
 
 Model::Model(const std::string& model) : state_(std::make_shared<State>()) {
   state_->source = model;
-  if (is_checkpoint(model)) {
+  if (exporter::is_onnx_file(model)) {
+    auto network = std::make_shared<exporter::OnnxNetworkImpl>(model);
+    state_->names = network->metadata().names;
+    state_->model = nn::Network(std::shared_ptr<nn::NetworkImpl>(network));
+    state_->has_weights = state_->exported = true;
+  } else if (is_checkpoint(model)) {
     auto loaded = engine::load_model_from_checkpoint(model);
     state_->model = loaded.model;
     state_->names = std::move(loaded.names);
@@ -102,9 +112,13 @@ Model& Model::load(const std::string& weights) {
 TrainResults Model::train(const TrainArgs& given) {
   TrainArgs args = given;
   auto& s = *state_;
+  YOLO_CHECK(!s.exported, "{}: an exported ONNX model runs predict and val only; train from its .pt checkpoint",
+             s.source);
   if (!args.resume().empty() && args.resume() != "false") {
     // Resume: the run's own arguments come back, except those Ultralytics lets a resume change.
     const std::string path = args.resume() == "true" ? latest_last_checkpoint() : args.resume();
+    YOLO_CHECK(!exporter::is_onnx_file(path), "resume={}: an ONNX export cannot be resumed; resume=path/to/last.pt",
+               path);
     auto loaded = engine::load_model_from_checkpoint(path);
     TrainArgs restored;
     for (const auto& [key, value] : loaded.train_args) {
@@ -196,7 +210,10 @@ std::vector<Prediction> Model::predict(const std::vector<cv::Mat>& images, const
 
 TrainArgs Model::with_task_defaults(TrainArgs args) const {
   // TrainArgs cannot tell an imgsz left at its default from one given as 640: the default stands for unset.
-  if (task() != "classify" || args.imgsz() != TrainArgs().imgsz()) return args;
+  if (args.imgsz() != TrainArgs().imgsz()) return args;
+  // As Ultralytics' predictor: a fixed-shape export runs at the size it was exported at.
+  if (const int64_t fixed = state_->model->fixed_imgsz(); fixed > 0) return args.imgsz(fixed);
+  if (task() != "classify") return args;
   // Ultralytics: a checkpoint's val, predict and fine-tuning run at the size it was trained at;
   // classification's own default is 224.
   args.imgsz(224);
@@ -206,6 +223,7 @@ TrainArgs Model::with_task_defaults(TrainArgs args) const {
 }
 
 std::string Model::export_model(const ExportArgs& args) {
+  YOLO_CHECK(!state_->exported, "{} is already an exported ONNX model; export from its .pt checkpoint", state_->source);
   auto options = exporter::export_options(args, state_->source);
   for (const auto& [key, value] : state_->train_args)
     if (key == "data") options.data = TrainArgs().set(key, value).data();  // unquoted, None -> ""

@@ -23,8 +23,9 @@ namespace yolo {
 
 class Model {
  public:
-  /// A model YAML (built-in names such as "yolov8n.yaml" need no file) or a checkpoint (.pt, ours or
-  /// Ultralytics'), whose stored architecture is rebuilt and weights loaded.
+  /// A model YAML (built-in names such as "yolov8n.yaml" need no file), a checkpoint (.pt, ours or
+  /// Ultralytics'), whose stored architecture is rebuilt and weights loaded, or an exported .onnx file (ours
+  /// or Ultralytics'), which predict and val run through OpenCV's DNN module; train and export need the .pt.
   explicit Model(const std::string& model = "yolov8n.yaml");
 
   /// Transfers every tensor of `weights` whose name and shape match; logs how many were transferred.

@@ -174,7 +174,8 @@ void bind_model(py::module_& m) {
               const bool was_training = net->is_training();
               torch::NoGradGuard no_grad;
               net->eval();
-              output = net->forward(input.to(net->parameters().front().device()));
+              const auto parameters = net->parameters();  // none in an exported .onnx model, which runs on the CPU
+              output = net->forward(parameters.empty() ? input : input.to(parameters.front().device()));
               if (was_training) net->train();
               output = output.to(torch::kCPU, torch::kFloat).contiguous();
             }

@@ -6,6 +6,7 @@
 //   yolo detect dataset data=coco8.yaml save_batches=2
 //   yolo classify train data=path/to/folder model=yolov8n-cls.yaml epochs=5 imgsz=224
 //   yolo export model=best.pt format=onnx
+//   yolo detect val model=best.onnx data=coco8.yaml
 //   yolo plot runs/detect/train
 #include <algorithm>
 #include <cstdio>
@@ -45,6 +46,7 @@ Examples:
   yolo detect val model=runs/detect/train/weights/best.pt data=coco8.yaml
   yolo detect predict model=yolov8n.pt source=path/to/images conf=0.25
   yolo export model=best.pt format=onnx opset=17 dynamic=True   (writes best.onnx)
+  yolo predict model=best.onnx source=path/to/images            (the export, through OpenCV DNN)
   yolo info model=yolov8s.yaml nc=10
   yolo detect dataset data=coco8.yaml save_batches=2            (check labels and augmentation)
   yolo classify train data=path/to/folder model=yolov8n-cls.yaml epochs=5   (folder: train/<class>/, val/<class>/)
@@ -101,7 +103,8 @@ int run_info(Command& command) {
   const std::string model = args.model().empty() ? "yolov8n.yaml" : args.model();
   std::optional<int64_t> nc_value;
   if (nc) nc_value = std::stoll(*nc);
-  if (nc_value || model.find(".pt") == std::string::npos) {
+  const bool file = model.find(".pt") != std::string::npos || model.find(".onnx") != std::string::npos;
+  if (nc_value || !file) {
     auto net = yolo::nn::create_network(model, nc_value);
     std::printf("%s\n", yolo::nn::format_info(*net, args.imgsz()).c_str());
   } else {

@@ -51,7 +51,7 @@ torch::Tensor train_images(torch::Tensor images, int64_t /*iteration*/, const Tr
 }
 
 PredictInput predict_input(const cv::Mat& bgr, const PredictorOptions& options, int64_t /*stride*/,
-                           bool /*same_shapes*/) {
+                           bool /*auto_pad*/) {
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
   const cv::Mat image = data::classify_eval_transform(rgb, options.imgsz);

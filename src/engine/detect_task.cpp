@@ -22,8 +22,8 @@ std::shared_ptr<data::DataLoader> make_loader(const std::vector<std::string>& so
   data::DatasetOptions o = options.dataset;
   o.batch_size = request.batch_size;
   o.stride = request.stride;
-  if (!request.train) {  // Ultralytics validates letterboxed rect batches, in file order
-    o.augment = false, o.rect = true, o.pad = 0.5, o.fraction = 1.0;
+  if (!request.train) {  // Ultralytics validates letterboxed rect batches (squares for fixed-shape exports), in file order
+    o.augment = false, o.rect = !request.square, o.pad = 0.5, o.fraction = 1.0;
   }
   auto dataset = std::make_shared<data::DetectionDataset>(sources, data.names, o);
   // Validation batches keep the rect shapes they have in one process, whatever the rank.
@@ -62,9 +62,8 @@ torch::Tensor train_images(torch::Tensor images, int64_t iteration, const Traine
       .contiguous(torch::MemoryFormat::ChannelsLast);
 }
 
-PredictInput predict_input(const cv::Mat& bgr, const PredictorOptions& options, int64_t stride, bool same_shapes) {
-  // As Ultralytics: a batch of equal shapes gets the minimal stride-multiple padding (auto), else full squares.
-  auto lb = data::letterbox(bgr, {options.imgsz, options.imgsz}, /*auto_pad=*/same_shapes, stride);
+PredictInput predict_input(const cv::Mat& bgr, const PredictorOptions& options, int64_t stride, bool auto_pad) {
+  auto lb = data::letterbox(bgr, {options.imgsz, options.imgsz}, auto_pad, stride);
   cv::Mat rgb;
   cv::cvtColor(lb.image, rgb, cv::COLOR_BGR2RGB);
   PredictInput input;

@@ -122,6 +122,7 @@ Predictor::Predictor(nn::Network model, const PredictArgs& args, std::vector<std
   device_ = select_device(options_->device).primary;
   model_->to(device_);
   options_->imgsz = config::check_imgsz(options_->imgsz, std::max<int64_t>(32, model_->strides().back()));
+  check_input_size(*model_, options_->imgsz);
   if (options_->save || options_->save_txt || options_->save_crop)
     save_dir_ = run_folder(options_->project, task_.name, options_->name, "predict", options_->exist_ok);
 }
@@ -132,12 +133,14 @@ std::vector<Prediction> Predictor::infer(const std::vector<cv::Mat>& images, con
   c10::InferenceMode inference;
   const auto t0 = Clock::now();
   const int64_t stride = std::max<int64_t>(32, static_cast<int64_t>(model_->strides().back()));
-  bool same_shapes = true;
-  for (const auto& im : images) same_shapes = same_shapes && im.size() == images.front().size();
+  // As Ultralytics: a batch of equal shapes gets the minimal stride-multiple padding, unless the model is an
+  // export fixed to imgsz squares; other batches are padded to squares.
+  bool auto_pad = model_->fixed_imgsz() == 0;
+  for (const auto& im : images) auto_pad = auto_pad && im.size() == images.front().size();
   std::vector<PredictInput> inputs;
   std::vector<torch::Tensor> tensors;
   for (const auto& im : images) {
-    inputs.push_back(task_.predict_input(im, *options_, stride, same_shapes));
+    inputs.push_back(task_.predict_input(im, *options_, stride, auto_pad));
     tensors.push_back(inputs.back().image);
   }
   auto x = torch::stack(tensors).to(device_).to(torch::kFloat32).div_(255);

@@ -25,6 +25,14 @@ torch::Tensor model_input(const data::Batch& batch, const torch::Device& device)
       .contiguous(torch::MemoryFormat::ChannelsLast);
 }
 
+void check_input_size(const nn::NetworkImpl& model, int64_t imgsz) {
+  const int64_t fixed = model.fixed_imgsz();
+  YOLO_CHECK(fixed == 0 || imgsz == fixed,
+             "imgsz={}: {} was exported with a fixed input of {}x{}; run it with imgsz={} (its default), or export "
+             "the .pt model again with imgsz={}",
+             imgsz, model.display_name(), fixed, fixed, fixed, imgsz);
+}
+
 const Task& task_named(const std::string& name) {
   for (const Task* task : {&detect_task(), &classify_task()})
     if (task->name == name) return *task;

@@ -39,6 +39,8 @@ struct LoaderRequest {
   int64_t stride = 32;     ///< the model's largest stride (detection letterboxes to multiples of it)
   int64_t rank = 0, world_size = 1;
   bool pin_memory = false;
+  /// Validation letterboxes every image to an imgsz square instead of rect batches (an exported fixed-shape model).
+  bool square = false;
 };
 
 /// One image as predict feeds it to the model, and how to map outputs back to the original.
@@ -65,9 +67,9 @@ struct Task {
   /// The batch's images (float, 0-1, on the device) as trained on: detection's multi_scale resizes them.
   torch::Tensor (*train_images)(torch::Tensor images, int64_t iteration, const TrainerOptions& options,
                                 int64_t stride);
-  /// predict: one BGR image made ready for the model; `same_shapes` when the whole batch has one shape.
-  PredictInput (*predict_input)(const cv::Mat& bgr, const PredictorOptions& options, int64_t stride,
-                                bool same_shapes);
+  /// predict: one BGR image made ready for the model; `auto_pad` when the whole batch has one shape and the
+  /// model takes any size (detection then pads to the next stride multiple only, else to an imgsz square).
+  PredictInput (*predict_input)(const cv::Mat& bgr, const PredictorOptions& options, int64_t stride, bool auto_pad);
   /// predict: the batch's inference output (forward()) into each image's boxes or probabilities.
   void (*predict_output)(const torch::Tensor& output, std::array<int64_t, 2> input_hw,
                          const std::vector<PredictInput>& inputs, const PredictorOptions& options,
@@ -83,6 +85,9 @@ data::LoaderOptions loader_options(const DataOptions& options, const LoaderReque
 
 /// A batch's images as the networks take them: float in [0, 1] on `device`, channels-last like the weights.
 torch::Tensor model_input(const data::Batch& batch, const torch::Device& device);
+
+/// An error unless `model` takes `imgsz` images: an exported fixed-shape model runs only at the size it was exported at.
+void check_input_size(const nn::NetworkImpl& model, int64_t imgsz);
 
 /// The task called `name`; any other name is an error listing the tasks there are.
 const Task& task_named(const std::string& name);

@@ -379,6 +379,8 @@ ValResults validate(nn::Network model, const ValArgs& args) {
   request.batch_size = std::max<int64_t>(1, static_cast<int64_t>(options.trainer.batch));
   request.stride = std::max<int64_t>(32, static_cast<int64_t>(model->strides().back()));
   request.pin_memory = device.is_cuda();
+  request.square = model->fixed_imgsz() > 0;
+  check_input_size(*model, options.data.dataset.imgsz);
   auto vo = options.validator;
   vo.names = spec.names;
   if (options.trainer.save_json) {

@@ -68,6 +68,16 @@ torch::Tensor OpenCvDnnModel::forward(const torch::Tensor& images) {
   return torch::cat(outputs);
 }
 
+OpenCvDnnModel::GraphSize OpenCvDnnModel::graph_size() const {
+  GraphSize size;
+  for (const auto& name : net_->net.getLayerNames()) {
+    ++size.layers;
+    for (const auto& blob : net_->net.getLayer(net_->net.getLayerId(name))->blobs)
+      size.parameters += static_cast<int64_t>(blob.total());
+  }
+  return size;
+}
+
 #else
 
 struct OpenCvDnnModel::Net {};
@@ -79,6 +89,8 @@ OpenCvDnnModel::OpenCvDnnModel(const std::string& path) : metadata_(read_onnx_me
 }
 
 torch::Tensor OpenCvDnnModel::forward(const torch::Tensor&) { YOLO_FAIL("OpenCV DNN is not available"); }
+
+OpenCvDnnModel::GraphSize OpenCvDnnModel::graph_size() const { return {}; }
 
 #endif
 

@@ -26,6 +26,12 @@ class OpenCvDnnModel {
 
   const OnnxMetadata& metadata() const { return metadata_; }
 
+  /// OpenCV's layers and the elements of their weights (the exporter has folded the batch norms).
+  struct GraphSize {
+    int64_t layers = 0, parameters = 0;
+  };
+  GraphSize graph_size() const;
+
  private:
   struct Net;
   std::unique_ptr<Net> net_;

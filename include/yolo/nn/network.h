@@ -64,6 +64,9 @@ class NetworkImpl : public torch::nn::Module {
   virtual const torch::nn::Module& export_module() const { return *this; }
   /// Parameters that are never trained, by name fragment (the DFL projection of YOLO detection heads).
   virtual std::vector<std::string> fixed_parameters() const { return {}; }
+  /// The one square image size an exported fixed-shape model takes (predict and val then letterbox every
+  /// image to it); 0 when any multiple of the stride works.
+  virtual int64_t fixed_imgsz() const { return 0; }
 };
 
 /// A shared handle to any network; a YoloModel (or any other network holder) converts to it.
