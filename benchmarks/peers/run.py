@@ -173,14 +173,15 @@ def yolocpp_val_predict(out):
 # ---- running and measuring -----------------------------------------------------------------------------------
 
 def measured(cmd, env=None):
-    """Runs cmd; returns (stdout, peak RSS in MiB) or raises with its output."""
+    """Runs cmd; returns (stdout, {peak RSS MiB, CPU s}) or raises with its output. The CPU time (user + system,
+    of the program and the children it waited for) is the whole program's, set-up included."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{out[-3000:]}")
-    return out, usage.ru_maxrss / 1024
+    return out, {"peak RSS MiB": usage.ru_maxrss / 1024, "CPU s": usage.ru_utime + usage.ru_stime}
 
 
 def make_datasets(work, fashion_mnist):
@@ -201,7 +202,8 @@ def make_datasets(work, fashion_mnist):
 def yolocpp_label(build):
     out = subprocess.run([str(build / "yolo"), "checks"], capture_output=True, text=True, check=True).stdout
     version = re.search(r"^LibTorch: (\S+)", out, re.M).group(1)
-    return f"yolocpp ({build.name}, LibTorch {version})"
+    threads = re.search(r"^Threads: (\d+) intra-op", out, re.M).group(1)
+    return f"yolocpp ({build.name}, LibTorch {version}, {threads} intra-op threads)"
 
 
 def yolocpp_runs(build, data):
@@ -233,12 +235,17 @@ SECTIONS = {
                           ("peak RSS MiB: loader", "loader", "peak RSS MiB", False),
                           ("peak RSS MiB: training", "train", "peak RSS MiB", False),
                           ("peak RSS MiB: val + predict", "val_predict", "peak RSS MiB", False),
+                          ("CPU s, whole program: loader", "loader", "CPU s", False),
+                          ("CPU s, whole program: training", "train", "CPU s", False),
+                          ("CPU s, whole program: val + predict", "val_predict", "CPU s", False),
                           ("val mAP50-95 (same checkpoint and images)", "val_predict", "val mAP50-95", None)]),
     "cls": ("classification training", [
         (f"training images/s: yolov8n-cls ({CLS_WORK})", "cls_yolov8n", "images/s", True),
         (f"training images/s: resnet18 ({CLS_WORK})", "cls_resnet18", "images/s", True),
         ("peak RSS MiB: yolov8n-cls training", "cls_yolov8n", "peak RSS MiB", False),
-        ("peak RSS MiB: resnet18 training", "cls_resnet18", "peak RSS MiB", False)]),
+        ("peak RSS MiB: resnet18 training", "cls_resnet18", "peak RSS MiB", False),
+        ("CPU s, whole program: yolov8n-cls training", "cls_yolov8n", "CPU s", False),
+        ("CPU s, whole program: resnet18 training", "cls_resnet18", "CPU s", False)]),
 }
 
 
@@ -249,6 +256,7 @@ def main():
     parser.add_argument("--work", default=str(pathlib.Path.home() / ".cache" / "yolocpp" / "peers-work"))
     parser.add_argument("--fashion-mnist", default="/usr/share/datasets/fashion-mnist")
     parser.add_argument("--sections", default=",".join(SECTIONS), help="the table's sections, of: det,cls")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each measurement; the table shows the best")
     parser.add_argument("--task", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -276,25 +284,27 @@ def main():
 
     peer_names = {task: f"Ultralytics {ultralytics.__version__}" for task in PEER_TASKS}
     peer_names["cls_resnet18"] = f"torchvision {torchvision.__version__} loop"
-    print(f"uptime before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}", file=sys.stderr)
+    load_before = f"{os.getloadavg()[0]:.1f}"
 
-    # figures[column][(task, figure)]: the peers' column, then one per yolocpp build
+    # figures[column][(task, figure)]: a list of each repeat's figure, for the peers' column and one per build.
+    # The programs take turns (peer, yolocpp, peer, ...) so that a busy spell of the machine hits both.
     figures = {"peer": {}}
     child = [sys.executable, str(__file__), "--work", str(work)]
-    for task in tasks:
-        out, rss = measured(child + ["--task", task, "--data", str(data[PEER_TASKS[task][1]])])
-        result = dict(json.loads(out.split("RESULT ", 1)[1].splitlines()[0]), **{"peak RSS MiB": rss})
-        figures["peer"].update({(task, k): v for k, v in result.items()})
-        print(f"{peer_names[task]} {task}: {result}", file=sys.stderr)
-    for build in builds:
-        label, runs = yolocpp_label(build), yolocpp_runs(build, data)
-        figures[label] = {}
+    runs = [(yolocpp_label(b), yolocpp_runs(b, data)) for b in builds]
+    for repeat in range(args.repeat):
         for task in tasks:
-            cmd, parse = runs[task]
-            out, rss = measured([str(c) for c in cmd])
-            result = dict(parse(out), **{"peak RSS MiB": rss})
-            figures[label].update({(task, k): v for k, v in result.items()})
-            print(f"{label} {task}: {result}", file=sys.stderr)
+            out, usage = measured(child + ["--task", task, "--data", str(data[PEER_TASKS[task][1]])])
+            result = dict(json.loads(out.split("RESULT ", 1)[1].splitlines()[0]), **usage)
+            for k, v in result.items():
+                figures["peer"].setdefault((task, k), []).append(v)
+            print(f"{peer_names[task]} {task}: {result}", file=sys.stderr)
+            for label, commands in runs:
+                cmd, parse = commands[task]
+                out, usage = measured([str(c) for c in cmd])
+                result = dict(parse(out), **usage)
+                for k, v in result.items():
+                    figures.setdefault(label, {}).setdefault((task, k), []).append(v)
+                print(f"{label} {task}: {result}", file=sys.stderr)
 
     # Ratios say how many times better yolocpp is: its throughput over the peer's, or the peer's time and
     # memory over its own (> 1: yolocpp is faster or smaller).
@@ -305,17 +315,20 @@ def main():
         title, rows = SECTIONS[section]
         lines.append("| " + " | ".join([f"**{title}**"] + [""] * (len(header) - 1)) + " |")
         for row_title, task, figure, higher_better in rows:
-            peer = figures["peer"][(task, figure)]
+            best = (lambda v: v[0]) if higher_better is None else max if higher_better else min
+            peer = best(figures["peer"][(task, figure)])
             cells = [row_title, peer_names[task], f"{peer:.4g}"]
             for n in labels:
-                value = figures[n][(task, figure)]
+                value = best(figures[n][(task, figure)])
                 ratio = "" if higher_better is None else value / peer if higher_better else peer / value
                 cells += [f"{value:.4g}", ratio if ratio == "" else f"{ratio:.2f}x"]
             lines.append("| " + " | ".join(cells) + " |")
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print(f"\n{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node() or 'host'}: {cpu}, "
-          f"{os.cpu_count()} cores, torch {torch.__version__} under the peers, load average "
-          f"{os.getloadavg()[0]:.1f} at the end; ratio > 1: yolocpp is faster or smaller")
+          f"{os.cpu_count()} cores; load average {load_before} before, {os.getloadavg()[0]:.1f} at the end; best of "
+          f"{args.repeat} run(s) each. Peers on torch {torch.__version__}: Ultralytics sets "
+          f"min(8, cores - 1) = {min(8, max(1, os.cpu_count() - 1))} intra-op threads on CPU, the torchvision loop "
+          f"keeps torch's default ({torch.get_num_threads()}). Ratio > 1: yolocpp is faster or smaller.")
     print("\n".join(lines))
 
 
