@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command for the side-by-side run: installs the peers' venv (once, install.sh), Debian's Fashion-MNIST
 # when no --fashion-mnist DIR is given, then runs run.py (see its head) and prints one table of ratios.
-#   bash benchmarks/peers/run.sh [--build build-torch2] [--build build] [--work DIR] [--fashion-mnist DIR]
+#   bash benchmarks/peers/run.sh [--build DIR ...] [--sections det,cls] [--work DIR] [--fashion-mnist DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash benchmarks/peers/install.sh >&2
