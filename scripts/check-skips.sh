@@ -21,6 +21,10 @@ condition_holds() {
   case "$1" in
     no-cuda) ! nvidia-smi -L 2>/dev/null | grep -q '^GPU' ;;
     no-python-torch) ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 ;;
+    no-shared) [ ! -d ../shared/reference ] ;;
+    libtorch-2) ! grep -q '^Torch_DIR:PATH=/usr/' "$build/CMakeCache.txt" ;;
+    no-netns) ! { command -v ip >/dev/null && ip netns add yolocpp-skip-probe-$$ 2>/dev/null &&
+                  ip netns delete yolocpp-skip-probe-$$; } ;;
     *) echo "check-skips: unknown condition '$1' in tests/allowed_skips.txt" >&2; return 1 ;;
   esac
 }

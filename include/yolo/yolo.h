@@ -4,6 +4,8 @@
 #include "yolo/engine/callbacks.h"
 #include "yolo/engine/results.h"
 #include "yolo/model.h"
+#include "yolo/process.h"
+#include "yolo/utils/checks.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 #include "yolo/version.h"

@@ -4,7 +4,7 @@
 
 #include <fmt/ranges.h>
 
-#include "yolo/config/parse.h"
+#include "config/parse.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 

@@ -396,7 +396,8 @@ TEST_CASE("every key's range is checked: a value outside it is an error naming t
   for (const auto& info : TrainArgs::table())
     if (info.range.empty() && info.type != "bool") unranged.push_back(info.key);
   CHECK(unranged == std::vector<std::string>{"model", "data", "save_period", "device", "project", "name",
-                                             "pretrained", "resume", "source", "degrees", "shear", "cfg", "tracker",
+                                             "pretrained", "resume", "source", "format", "degrees", "shear", "cfg",
+                                             "tracker",
                                              "datasets_dir", "save_dir"});
 }
 

@@ -460,8 +460,9 @@ TEST_CASE("NCCL at world size 1: collectives on one GPU", "[distributed][cuda][n
   if (!torch::cuda::is_available()) YOLO_SKIP("needs a CUDA GPU (scripts/gpu-check.sh runs it on the GPU machine)");
   DistributedEnv env;
   env.rank = 0, env.local_rank = 0, env.world_size = 1, env.master_addr = "127.0.0.1";
-  env.master_port = yolo::engine::pick_master_port(0);
-  auto group = ProcessGroup::create(env, torch::Device(torch::kCUDA, 0), std::chrono::seconds(60));
+  const auto store = hosted_store(1);
+  env.master_port = store->port();
+  auto group = ProcessGroup::create(env, torch::Device(torch::kCUDA, 0), std::chrono::seconds(60), store);
   if (group->backend_name() != "nccl") YOLO_SKIP("this build has no NCCL (configure with -DYOLO_WITH_NCCL=ON)");
   auto t = torch::full({3}, 2.0f, torch::kCUDA);
   group->allreduce_sum(t);

@@ -146,7 +146,7 @@ TEST_CASE("yolov8n-cls trains one epoch on class folders into Ultralytics' class
   CHECK(best.names()[0] == "ankle_boot");
   CHECK(best.names()[9] == "trouser");
   const auto checkpoint_args = yolo::engine::load_model_from_checkpoint(results.best).train_args;
-  CHECK(std::find(checkpoint_args.begin(), checkpoint_args.end(), std::make_pair(std::string("imgsz"), std::string("32"))) !=
+  CHECK(std::find(checkpoint_args.begin(), checkpoint_args.end(), std::make_pair(std::string("imgsz"), yolo::ArgValue(int64_t{32}))) !=
         checkpoint_args.end());
   // Predict on the model the training left behind: probabilities over the 10 classes, no boxes.
   const auto predictions = model.predict(dataset() + "/val/bag/*.png");
@@ -248,7 +248,7 @@ TEST_CASE("fine-tuning a classifier on another class count replaces only the las
   CHECK(report.transferred == report.total - 2);
 }
 
-TEST_CASE("a classifier never runs detection code; a detector does", "[engine][classify]") {
+TEST_CASE("a classifier never runs detection code, a detector does", "[engine][classify]") {
   const auto project = fresh_dir("regions");
   RegionRecorder recorder;
   yolo::Model classifier("yolov8n-cls.yaml");
@@ -272,7 +272,7 @@ TEST_CASE("a classifier never runs detection code; a detector does", "[engine][c
   fs::remove_all(project);
 }
 
-TEST_CASE("classify from the command line; the task word must be the model's", "[engine][classify]") {
+TEST_CASE("classify from the command line, the task word must be the model's", "[engine][classify]") {
 #ifndef YOLO_CLI_PATH
   YOLO_SKIP("the yolo command line tool is not built");
 #else
@@ -303,7 +303,7 @@ TEST_CASE("classify from the command line; the task word must be the model's", "
 
 // ---- torchvision architectures by name -------------------------------------------------------------
 
-TEST_CASE("resnet18 and densenet121 train by name on class folders; their checkpoints rebuild them", "[engine][train][classify][torchvision]") {
+TEST_CASE("resnet18 and densenet121 train by name on class folders, their checkpoints rebuild them", "[engine][train][classify][torchvision]") {
   const auto project = fresh_dir("torchvision");
   for (const std::string arch : {"resnet18", "densenet121"}) {
     INFO(arch);

@@ -109,7 +109,7 @@ torch::Tensor val_batch(int64_t imgsz, std::vector<cv::Size>* sizes) {
 
 }  // namespace
 
-TEST_CASE("export writes best.onnx next to the weights with Ultralytics' metadata; ONNX's checker accepts it",
+TEST_CASE("export writes best.onnx next to the weights with Ultralytics' metadata, ONNX's checker accepts it",
           "[export]") {
   if (!YOLO_HAVE_ONNX) {
     const TempDir dir("no_onnx");

@@ -61,7 +61,7 @@ TEST_CASE("a class folder dataset: sorted names, splits, ImageFolder order", "[d
   CHECK(batch->images[0][2][0][0].item<int>() == 20);
 }
 
-TEST_CASE("a dataset YAML may name the folder; a missing val split falls back to test", "[data][classify]") {
+TEST_CASE("a dataset YAML may name the folder, a missing val split falls back to test", "[data][classify]") {
   TempDir tmp;
   classes(tmp.path() / "folder", "train", {"a", "b"});
   classes(tmp.path() / "folder", "test", {"a", "b"}, 1);
@@ -124,7 +124,7 @@ TEST_CASE("unreadable and truncated images are skipped with a warning naming the
         .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size() / 2));
   }
   image(tmp.path() / "train" / "loose.png");  // outside any class folder
-  yolo::test::WarningCapture warnings;
+  yolo::test::LogCapture warnings(yolo::LogLevel::Warning);
   std::vector<yolo::data::LabelledImage> images;
   images = yolo::data::scan_class_folders(tmp.str("train"), {"cat", "dog"});
   CHECK(images.size() == 4);

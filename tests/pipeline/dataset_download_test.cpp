@@ -147,7 +147,7 @@ TEST_CASE("built-in dataset YAMLs: names, typos, scripts that are not run", "[da
   yolo::test::write_text(env.datasets / "coco8-grayscale" / "images" / "val" / "x.txt", "");
   fs::create_directories(env.datasets / "coco8-grayscale" / "images" / "train");
   {
-    yolo::test::WarningCapture warnings;
+    yolo::test::LogCapture warnings(yolo::LogLevel::Warning);
     load_data_spec("coco8-grayscale.yaml", env.datasets.string());
     CHECK(warnings.any_contains("channels: 1 is not supported yet"));
   }

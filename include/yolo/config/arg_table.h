@@ -119,7 +119,7 @@
   X(Bool,       show_boxes,      true,          Any,           Unused("box drawing cannot be turned off yet"), "draw boxes") \
   X(OptInt,     line_width,      0,             AtLeast(0),    Used, "box line width in pixels (None: scaled to the image)") \
   /* export */ \
-  X(Str,        format,          "torchscript", OneOf("torchscript|onnx|openvino|engine|coreml|saved_model|pb|tflite|edgetpu|tfjs|paddle|mnn|ncnn|imx|rknn"), Used, "export format") \
+  X(Str,        format,          "torchscript", Any,           Used, "export format: onnx (Ultralytics' other formats and aliases are recognised by export, which says what it writes)") \
   X(Bool,       keras,           false,         Any,           Used, "export: Keras (saved_model)") \
   X(Bool,       optimize,        false,         Any,           Used, "export: optimise TorchScript for mobile") \
   X(Bool,       int8,            false,         Any,           Used, "export: INT8 quantisation") \
