@@ -8,6 +8,7 @@
 //   yolo export model=best.pt format=onnx
 //   yolo detect val model=best.onnx data=coco8.yaml
 //   yolo plot runs/detect/train
+//   yolo convert fashion-mnist datasets/fashion-mnist
 #include <algorithm>
 #include <cstdio>
 #include <exception>
@@ -17,6 +18,7 @@
 
 #include <fmt/ranges.h>
 
+#include "data/fashion_mnist.h"
 #include "plots/val_state.h"
 #include "yolo/data/dataset_yaml.h"
 #include "yolo/data/preview.h"
@@ -52,6 +54,7 @@ Examples:
   yolo classify train data=path/to/folder model=yolov8n-cls.yaml epochs=5   (folder: train/<class>/, val/<class>/)
   yolo classify predict model=best.pt source=image.jpg
   yolo plot runs/detect/train                                   (redraw a run's plots)
+  yolo convert fashion-mnist OUT [IDX_DIR]                      (Fashion-MNIST's idx files -> OUT/train, OUT/val)
   yolo version
   yolo checks                                                   (versions, CUDA, GPUs, backends)
 )";
@@ -135,6 +138,22 @@ int run_export(yolo::Model& net, const Command& command, yolo::ExportArgs args) 
   return 0;
 }
 
+/// `convert`: a dataset shipped in its own format, written as a classification folder (OUT/train, OUT/val).
+int run_convert(int argc, char** argv) {
+  const std::vector<std::string> formats{"fashion-mnist"};
+  YOLO_CHECK(argc == 4 || argc == 5,
+             "usage: yolo convert fashion-mnist OUT [IDX_DIR] (IDX_DIR: the folder of the idx files, by default {})",
+             yolo::data::kFashionMnistDir);
+  const std::string format = argv[2];
+  YOLO_CHECK(format == "fashion-mnist", "yolo convert: unknown dataset format '{}'; known: {}.{}", format,
+             fmt::join(formats, ", "), yolo::did_you_mean(format, formats));
+  const std::string out = argv[3];
+  const auto counts = yolo::data::convert_fashion_mnist(argc == 5 ? argv[4] : yolo::data::kFashionMnistDir, out);
+  std::printf("%lld train and %lld val images in %s (train with: yolo classify train data=%s)\n",
+              static_cast<long long>(counts.train), static_cast<long long>(counts.val), out.c_str(), out.c_str());
+  return 0;
+}
+
 int run(int argc, char** argv) {
   if (argc < 2 || std::string(argv[1]) == "help" || std::string(argv[1]) == "--help" ||
       std::string(argv[1]) == "-h") {
@@ -154,6 +173,7 @@ int run(int argc, char** argv) {
     for (const auto& path : yolo::plots::redraw_run_plots(argv[2])) std::printf("%s\n", path.c_str());
     return 0;
   }
+  if (std::string(argv[1]) == "convert") return run_convert(argc, argv);
   auto command = parse_command_line(argc, argv);
   if (command.mode == "info") return run_info(command);
   if (command.mode == "dataset") return run_dataset(command);
