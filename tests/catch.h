@@ -12,6 +12,10 @@ namespace Catch::Matchers {
 inline auto ContainsSubstring(const std::string& s) { return Contains(s); }
 }  // namespace Catch::Matchers
 #endif
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -70,6 +74,23 @@ inline std::string error_of(const std::function<void()>& action) {
     return e.what();
   }
   return "(no error)";
+}
+
+/// An empty folder `<temp>/yolo_<name>_<pid>` for one test; the process id keeps the processes of
+/// `ctest -j` out of each other's folders.
+inline std::filesystem::path fresh_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("yolo_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+/// The lines of a text file (none when it cannot be read).
+inline std::vector<std::string> read_lines(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
 }
 
 /// Collects the library's log messages of `min` level and above while it lives (from any thread), then

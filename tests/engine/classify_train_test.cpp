@@ -27,19 +27,9 @@ namespace {
 
 std::string dataset() { return yolo::test::data_path("fcls"); }
 
-fs::path fresh_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("yolo_classify_test_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path fresh_dir(const std::string& name) { return yolo::test::fresh_dir("classify_test_" + name); }
 
-std::vector<std::string> read_lines(const fs::path& path) {
-  std::ifstream in(path);
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
+using yolo::test::read_lines;
 
 /// One column of results.csv by name.
 std::vector<double> csv_column(const fs::path& csv, const std::string& name) {

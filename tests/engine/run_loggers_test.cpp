@@ -23,12 +23,7 @@ using yolo::test::fields_of;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("yolo_run_loggers_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path fresh_dir(const std::string& name) { return yolo::test::fresh_dir("run_loggers_" + name); }
 
 std::string first_line(const fs::path& path) {
   std::ifstream in(path);

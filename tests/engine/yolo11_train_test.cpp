@@ -13,12 +13,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("yolo_yolo11_test_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path fresh_dir(const std::string& name) { return yolo::test::fresh_dir("yolo11_test_" + name); }
 
 size_t line_count(const fs::path& path) {
   std::ifstream in(path);

@@ -25,12 +25,7 @@ using yolo::test::TestHttpServer;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  const auto dir = fs::temp_directory_path() / ("yolo_download_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path fresh_dir(const std::string& name) { return yolo::test::fresh_dir("download_test_" + name); }
 
 /// Bytes that differ everywhere, so a misplaced resume shows.
 std::string payload(size_t n) {

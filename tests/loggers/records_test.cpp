@@ -15,12 +15,7 @@ using namespace yolo::loggers;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("yolo_records_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+fs::path fresh_dir(const std::string& name) { return yolo::test::fresh_dir("records_" + name); }
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path);
