@@ -11,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "catch.h"
+#include "export/export_fixtures.h"
 #include "export/dnn_model.h"
 #include "export/exporter.h"
 #include "export/onnx_export.h"
@@ -34,25 +35,7 @@ using yolo::test::error_of;
 
 namespace {
 
-/// A fresh folder, removed afterwards: exports go next to the weights, so each test copies its model here.
-struct TempDir {
-  explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / ("yolo_export_test_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string copy(const std::string& fixture, const std::string& as) const {
-    fs::copy_file(yolo::test::data_path(fixture), path / as);
-    return (path / as).string();
-  }
-  fs::path path;
-};
-
-#define REQUIRE_ONNX_AND_DNN()                                                         \
-  do {                                                                                 \
-    if (!YOLO_HAVE_ONNX) YOLO_SKIP("built without ONNX export (no libonnx-dev, or a LibTorch that bundles its own protobuf)"); \
-    if (!YOLO_HAVE_OPENCV_DNN) YOLO_SKIP("built without OpenCV's DNN module");         \
-  } while (false)
+using TempDir = yolo::test::ExportDir;
 
 torch::Tensor our_forward(yolo::Model& model, const torch::Tensor& images) {
   torch::NoGradGuard no_grad;
@@ -116,7 +99,7 @@ TEST_CASE("export writes best.onnx next to the weights with Ultralytics' metadat
     CHECK_THAT(error_of([&] { yolo::Model(dir.copy("yolov8n_fdet.pt", "best.pt")).export_model(
                                   yolo::ExportArgs().format("onnx")); }),
                ContainsSubstring("cannot write ONNX"));
-    YOLO_SKIP("built without ONNX export (no libonnx-dev, or a LibTorch that bundles its own protobuf)");
+    YOLO_SKIP(YOLO_NO_ONNX_REASON);
   }
   const TempDir dir("metadata");
   yolo::Model model(dir.copy("yolov8n_fdet.pt", "best.pt"));
@@ -213,7 +196,7 @@ TEST_CASE("classification exports run in OpenCV DNN as our forward", "[export][d
 }
 
 TEST_CASE("every opset from 12 to 20, fp16 and dynamic shapes pass ONNX's checker", "[export]") {
-  if (!YOLO_HAVE_ONNX) YOLO_SKIP("built without ONNX export (no libonnx-dev, or a LibTorch that bundles its own protobuf)");
+  if (!YOLO_HAVE_ONNX) YOLO_SKIP(YOLO_NO_ONNX_REASON);
   const TempDir dir("opsets");
   yolo::Model model(dir.copy("yolov8n_fdet.pt", "best.pt"));
   for (int opset = 12; opset <= 20; ++opset) {
@@ -271,7 +254,7 @@ TEST_CASE("export refuses what it cannot write, listing what it can", "[export]"
 }
 
 TEST_CASE("export rounds imgsz up to a multiple of the largest stride, as Ultralytics", "[export]") {
-  if (!YOLO_HAVE_ONNX) YOLO_SKIP("built without ONNX export (no libonnx-dev, or a LibTorch that bundles its own protobuf)");
+  if (!YOLO_HAVE_ONNX) YOLO_SKIP(YOLO_NO_ONNX_REASON);
   const TempDir dir("imgsz");
   yolo::Model model(dir.copy("yolov8n_fdet.pt", "best.pt"));
   const auto path = model.export_model(yolo::ExportArgs().format("onnx").imgsz(100).batch(1));
@@ -329,7 +312,7 @@ TEST_CASE("reading metadata from a file that is not an exported model is a clear
 
 #ifdef YOLO_CLI_PATH
 TEST_CASE("yolo export model=best.pt format=onnx writes best.onnx and prints its path", "[export][cli]") {
-  if (!YOLO_HAVE_ONNX) YOLO_SKIP("built without ONNX export (no libonnx-dev, or a LibTorch that bundles its own protobuf)");
+  if (!YOLO_HAVE_ONNX) YOLO_SKIP(YOLO_NO_ONNX_REASON);
   const TempDir dir("cli");
   const auto weights = dir.copy("yolov8n_fdet.pt", "best.pt");
   const auto log = (dir.path / "log").string();

@@ -13,6 +13,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "catch.h"
+#include "export/export_fixtures.h"
 #include "yolo/model.h"
 #include "yolo/nn/network.h"
 #include "yolo_build_config.h"
@@ -23,25 +24,7 @@ using yolo::test::error_of;
 
 namespace {
 
-/// A fresh folder, removed afterwards: exports go next to the weights, so each test copies its model here.
-struct TempDir {
-  explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / ("yolo_onnx_run_test_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string copy(const std::string& fixture, const std::string& as) const {
-    fs::copy_file(yolo::test::data_path(fixture), path / as);
-    return (path / as).string();
-  }
-  fs::path path;
-};
-
-#define REQUIRE_ONNX_AND_DNN()                                                         \
-  do {                                                                                 \
-    if (!YOLO_HAVE_ONNX) YOLO_SKIP("built without ONNX export (no libonnx-dev, or a LibTorch that bundles its own protobuf)"); \
-    if (!YOLO_HAVE_OPENCV_DNN) YOLO_SKIP("built without OpenCV's DNN module");         \
-  } while (false)
+using TempDir = yolo::test::ExportDir;
 
 /// `model` exported to ONNX as `args` say, next to its weights.
 std::string export_onnx(yolo::Model& model, yolo::ExportArgs args) { return model.export_model(args.format("onnx")); }
