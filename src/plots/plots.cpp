@@ -99,13 +99,21 @@ void plot_results(const std::vector<loggers::EpochRecord>& records, const std::s
   std::vector<double> epochs;
   for (const auto& r : records) epochs.push_back(static_cast<double>(r.epoch));
 
+  // Epochs are whole numbers: no ticks between them (a short run would get 1.25, 1.5, ... crowding the axis).
+  auto epoch_ticks = nice_ticks(epochs.front(), epochs.back(), 5);
+  if (epoch_ticks.size() > 1 && epoch_ticks[1] - epoch_ticks[0] < 1) {
+    epoch_ticks.clear();
+    for (double e = epochs.front(); e <= epochs.back(); ++e) epoch_ticks.push_back(e);
+  }
+  const auto epoch_labels = tick_labels(epoch_ticks);
+
   Figure figure(width, height, 200);
   const int cell_w = width / cols, cell_h = height / rows;
   for (size_t i = 0; i < panels.size(); ++i) {
     const cv::Rect cell(static_cast<int>(i % cols) * cell_w, static_cast<int>(i / cols) * cell_h, cell_w, cell_h);
     const auto y = column(records, panels[i]);
     Axes axes(figure, cell);
-    axes.title(panels[i], 12).font(9);
+    axes.title(panels[i], 12).font(9).xticks(epoch_ticks, epoch_labels);
     axes.plot(epochs, y, cycle_colour(0), 2, "results", LineStyle::Solid, true);
     axes.plot(epochs, gaussian_smooth(y, 3), cycle_colour(1), 2, "smooth", LineStyle::Dotted);
     if (i == 1) axes.legend();  // one legend, as Ultralytics puts it on the second panel

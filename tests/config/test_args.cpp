@@ -235,11 +235,11 @@ TEST_CASE("every key of Ultralytics' default.yaml is a key, export's included, w
       "hsv_s", "hsv_v", "degrees", "translate", "scale", "shear", "perspective", "flipud", "fliplr", "bgr",
       "mosaic", "mixup", "cutmix", "copy_paste", "copy_paste_mode", "auto_augment", "erasing", "cfg", "tracker"};
   const auto& keys = TrainArgs::keys();
-  REQUIRE(keys.size() == ultralytics.size() + 9);
+  REQUIRE(keys.size() == ultralytics.size() + 10);
   CHECK(std::vector<std::string>(keys.begin(), keys.begin() + static_cast<long>(ultralytics.size())) == ultralytics);
-  CHECK(std::vector<std::string>(keys.end() - 9, keys.end()) ==
+  CHECK(std::vector<std::string>(keys.end() - 10, keys.end()) ==
         std::vector<std::string>{"datasets_dir", "scale_lr", "save_batches", "ddp_timeout", "save_dir",
-                                 "patience_metric", "lr_schedule", "lr_power", "print_freq"});
+                                 "patience_metric", "lr_schedule", "lr_power", "print_freq", "tensorboard"});
 }
 
 TEST_CASE("export keys are real keys with Ultralytics' defaults", "[config]") {

@@ -74,7 +74,8 @@ EventFile read_events(const fs::path& run) {
     if (!fields_of(event, 4).empty()) file.graph = true;
     const auto summary = fields_of(event, 5);
     if (summary.empty()) continue;
-    const auto step = static_cast<int64_t>(fields_of(event, 2).at(0).varint);
+    const auto steps = fields_of(event, 2);  // protobuf leaves out a zero
+    const auto step = steps.empty() ? 0 : static_cast<int64_t>(steps[0].varint);
     for (const auto& value : fields_of(decode_message(summary[0].bytes), 1)) {
       const auto fields = decode_message(value.bytes);
       const auto tag = fields_of(fields, 1).at(0).bytes;
