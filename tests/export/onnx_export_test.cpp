@@ -11,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "catch.h"
+#include "export/export_fixtures.h"
 #include "export/dnn_model.h"
 #include "export/exporter.h"
 #include "export/onnx_export.h"
@@ -34,25 +35,7 @@ using yolo::test::error_of;
 
 namespace {
 
-/// A fresh folder, removed afterwards: exports go next to the weights, so each test copies its model here.
-struct TempDir {
-  explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / ("yolo_export_test_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string copy(const std::string& fixture, const std::string& as) const {
-    fs::copy_file(yolo::test::data_path(fixture), path / as);
-    return (path / as).string();
-  }
-  fs::path path;
-};
-
-#define REQUIRE_ONNX_AND_DNN()                                                         \
-  do {                                                                                 \
-    if (!YOLO_HAVE_ONNX) YOLO_SKIP("built without libonnx-dev: ONNX export disabled"); \
-    if (!YOLO_HAVE_OPENCV_DNN) YOLO_SKIP("built without OpenCV's DNN module");         \
-  } while (false)
+using TempDir = yolo::test::ExportDir;
 
 torch::Tensor our_forward(yolo::Model& model, const torch::Tensor& images) {
   torch::NoGradGuard no_grad;

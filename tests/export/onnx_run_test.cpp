@@ -13,6 +13,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "catch.h"
+#include "export/export_fixtures.h"
 #include "yolo/engine/validator.h"
 #include "yolo/model.h"
 #include "yolo/nn/network.h"
@@ -24,25 +25,7 @@ using yolo::test::error_of;
 
 namespace {
 
-/// A fresh folder, removed afterwards: exports go next to the weights, so each test copies its model here.
-struct TempDir {
-  explicit TempDir(const std::string& name) : path(fs::temp_directory_path() / ("yolo_onnx_run_test_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string copy(const std::string& fixture, const std::string& as) const {
-    fs::copy_file(yolo::test::data_path(fixture), path / as);
-    return (path / as).string();
-  }
-  fs::path path;
-};
-
-#define REQUIRE_ONNX_AND_DNN()                                                         \
-  do {                                                                                 \
-    if (!YOLO_HAVE_ONNX) YOLO_SKIP("built without libonnx-dev: ONNX export disabled"); \
-    if (!YOLO_HAVE_OPENCV_DNN) YOLO_SKIP("built without OpenCV's DNN module");         \
-  } while (false)
+using TempDir = yolo::test::ExportDir;
 
 /// `model` exported to ONNX as `args` say, next to its weights.
 std::string export_onnx(yolo::Model& model, yolo::ExportArgs args) { return model.export_model(args.format("onnx")); }
@@ -116,7 +99,7 @@ void write_metadata_only_onnx(const fs::path& path) {
 
 TEST_CASE("val of the exported reference detector through OpenCV DNN gives the .pt model's mAP", "[export][dnn][val]") {
   REQUIRE_ONNX_AND_DNN();
-  const TempDir dir("val");
+  const TempDir dir("run_val");
   yolo::Model pt(dir.copy("yolov8n_fdet.pt", "best.pt"));
   const auto onnx_path = export_onnx(pt, pt.export_defaults());  // batch 1, imgsz 640 (its training imgsz)
   yolo::Model onnx(onnx_path);
@@ -154,7 +137,7 @@ TEST_CASE("val of the exported reference detector through OpenCV DNN gives the .
 TEST_CASE("predict through the exported detector finds the .pt model's boxes and letterboxes to the export's square",
           "[export][dnn][predict]") {
   REQUIRE_ONNX_AND_DNN();
-  const TempDir dir("predict");
+  const TempDir dir("run_predict");
   yolo::Model pt(dir.copy("yolov8n_fdet.pt", "best.pt"));
   const auto onnx_path = export_onnx(pt, pt.export_defaults().imgsz(320));
   yolo::Model onnx(onnx_path);
@@ -184,7 +167,7 @@ TEST_CASE("predict through the exported detector finds the .pt model's boxes and
 TEST_CASE("a classification export predicts the .pt model's and Ultralytics' top-5 and validates the same",
           "[export][dnn][classify]") {
   REQUIRE_ONNX_AND_DNN();
-  const TempDir dir("classify");
+  const TempDir dir("run_classify");
   yolo::Model pt(dir.copy("yolov8n_cls_fmnist.pt", "best.pt"));
   yolo::Model onnx(export_onnx(pt, pt.export_defaults()));  // imgsz 32, the checkpoint's
   CHECK(onnx.task() == "classify");
@@ -221,7 +204,7 @@ TEST_CASE("a classification export predicts the .pt model's and Ultralytics' top
 TEST_CASE("an .onnx model runs only at its exported imgsz and refuses train and resume and export and load",
           "[export][dnn]") {
   REQUIRE_ONNX_AND_DNN();
-  const TempDir dir("errors");
+  const TempDir dir("run_errors");
   yolo::Model pt(dir.copy("yolov8n_fdet.pt", "best.pt"));
   const auto path = export_onnx(pt, pt.export_defaults().imgsz(64).batch(2));
   yolo::Model onnx(path);
@@ -248,7 +231,7 @@ TEST_CASE("an .onnx model runs only at its exported imgsz and refuses train and 
 }
 
 TEST_CASE("an .onnx file without a graph or a build without OpenCV DNN is a clear error", "[export][dnn]") {
-  const TempDir dir("no_graph");
+  const TempDir dir("run_no_graph");
   const auto path = dir.path / "metadata_only.onnx";
   write_metadata_only_onnx(path);
   const auto error = error_of([&] { yolo::Model model(path.string()); });
@@ -265,7 +248,7 @@ TEST_CASE("an .onnx file without a graph or a build without OpenCV DNN is a clea
 #ifdef YOLO_CLI_PATH
 TEST_CASE("yolo predict and yolo val take model=best.onnx", "[export][dnn][cli]") {
   REQUIRE_ONNX_AND_DNN();
-  const TempDir dir("cli");
+  const TempDir dir("run_cli");
   const auto weights = dir.copy("yolov8n_fdet.pt", "best.pt");
   auto run = [&](const std::string& arguments) {
     const auto log = (dir.path / "log").string();
