@@ -15,7 +15,9 @@ applies them) and batch, and the optimizer settings yolocpp's trainer uses (opti
 accumulated to a nominal batch of 64, clipped at norm 10).
 Every measurement is a child process of its own; its peak RSS is the kernel's (wait4: the largest process of
 its tree, so DataLoader worker processes are not added to the Python figures, while yolocpp's loader threads
-are in its one process). The datasets are made once in --work by make_fashion_det.py and make_fashion_cls.py
+are in its one process), and so are its CPU seconds. Loader and training rows also give images per CPU-second
+of the timed part (Python: the process and its live workers), the figure that still compares when other work
+shares the machine; --repeat N runs everything N times, the programs taking turns, and shows the best. The datasets are made once in --work by make_fashion_det.py and make_fashion_cls.py
 (Fashion-MNIST items from Debian's dataset-fashion-mnist, or --fashion-mnist DIR). yolocpp runs its own
 benchmark programs (benchmarks/*.cpp) of each --build.
 """
