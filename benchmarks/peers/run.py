@@ -8,14 +8,16 @@ Detection (CPU, against Ultralytics): the training loader's images/s (mosaic, im
 one warm epoch, then two timed), end-to-end training images/s (yolov8n.yaml from scratch, imgsz 320, batch 16,
 one epoch of 256 images, the epoch alone timed), validation ms per image (tests/data/yolov8n_fdet.pt, 64 images
 at 640, batch 16) and predict ms per image (the same images one by one), and each program's peak RSS.
-Classification (CPU, training images/s from scratch, imgsz 224, batch 16, 2 workers, one epoch of 640 images,
+Classification (CPU, training images/s from scratch, imgsz 224, batch 16, 2 workers, one epoch of 320 images,
 the epoch alone timed): yolov8n-cls.yaml against Ultralytics' classify trainer, and resnet18 against a plain
 torchvision training loop with the same data, transform (Ultralytics' classify augmentations, as yolocpp
 applies them) and batch, and the optimizer settings yolocpp's trainer uses (optimizer=auto: AdamW, gradients
 accumulated to a nominal batch of 64, clipped at norm 10).
 Every measurement is a child process of its own; its peak RSS is the kernel's (wait4: the largest process of
 its tree, so DataLoader worker processes are not added to the Python figures, while yolocpp's loader threads
-are in its one process). The datasets are made once in --work by make_fashion_det.py and make_fashion_cls.py
+are in its one process), and so are its CPU seconds. Loader and training rows also give images per CPU-second
+of the timed part (Python: the process and its live workers), the figure that still compares when other work
+shares the machine; --repeat N runs everything N times, the programs taking turns, and shows the best. The datasets are made once in --work by make_fashion_det.py and make_fashion_cls.py
 (Fashion-MNIST items from Debian's dataset-fashion-mnist, or --fashion-mnist DIR). yolocpp runs its own
 benchmark programs (benchmarks/*.cpp) of each --build.
 """
@@ -35,10 +37,22 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 HERE = pathlib.Path(__file__).resolve().parent
 WEIGHTS = ROOT / "tests" / "data" / "yolov8n_fdet.pt"
 WORKERS = 2
-CLS_IMGSZ, CLS_BATCH, CLS_PER_CLASS = 224, 16, 64  # Fashion-MNIST has 10 classes
+CLS_IMGSZ, CLS_BATCH, CLS_PER_CLASS = 224, 16, 32  # Fashion-MNIST has 10 classes
 
 
 # ---- the Ultralytics side, each task run as `run.py --task NAME ...` in a child process ----------------------
+
+def tree_cpu_seconds():
+    """User + system CPU seconds of this process and its live children (DataLoader workers)."""
+    import psutil
+
+    me = psutil.Process()
+    return sum(sum(p.cpu_times()[:2]) for p in [me, *me.children(recursive=True)])
+
+
+def training_figures(images, seconds, cpu_seconds):
+    return {"images/s": images / seconds, "images per CPU-s": images / cpu_seconds}
+
 
 def ultralytics_loader(data):
     from ultralytics.cfg import get_cfg
@@ -52,20 +66,25 @@ def ultralytics_loader(data):
     loader = build_dataloader(dataset, 16, WORKERS, shuffle=True)
     for _ in loader:  # a warm epoch, as benchmarks/loader_benchmark.cpp
         pass
-    start, images = time.perf_counter(), 0
+    start, cpu_start, images = time.perf_counter(), tree_cpu_seconds(), 0
     for _ in range(2):
         for batch in loader:
             images += batch["img"].shape[0]
-    return {"images/s": images / (time.perf_counter() - start)}
+    return training_figures(images, time.perf_counter() - start, tree_cpu_seconds() - cpu_start)
 
 
 def epoch_timer(model):
-    """Callbacks on an Ultralytics model that time its training epochs and count their batches."""
+    """Callbacks on an Ultralytics model that time its training epoch (wall and CPU) and count its batches."""
     marks, batches = {}, [0]
-    model.add_callback("on_train_epoch_start", lambda t: marks.setdefault("start", time.perf_counter()))
+
+    def mark(name):
+        marks.setdefault(name, (time.perf_counter(), tree_cpu_seconds()))
+
+    model.add_callback("on_train_epoch_start", lambda t: mark("start"))
     model.add_callback("on_train_batch_end", lambda t: batches.__setitem__(0, batches[0] + 1))
-    model.add_callback("on_train_epoch_end", lambda t: marks.setdefault("end", time.perf_counter()))
-    return lambda batch: batches[0] * batch / (marks["end"] - marks["start"])
+    model.add_callback("on_train_epoch_end", lambda t: mark("end"))
+    return lambda batch: training_figures(batches[0] * batch, marks["end"][0] - marks["start"][0],
+                                          marks["end"][1] - marks["start"][1])
 
 
 def ultralytics_train(data, work):
@@ -75,7 +94,7 @@ def ultralytics_train(data, work):
     images_per_s = epoch_timer(model)
     model.train(data=data, imgsz=320, batch=16, epochs=1, workers=WORKERS, device="cpu", val=False, plots=False,
                 project=str(work), name="ultralytics_train", exist_ok=True, verbose=False)
-    return {"images/s": images_per_s(16)}
+    return images_per_s(16)
 
 
 def ultralytics_val_predict(data):
@@ -107,7 +126,7 @@ def ultralytics_classify_train(data, work):
     model.train(data=data, imgsz=CLS_IMGSZ, batch=CLS_BATCH, epochs=1, workers=WORKERS, device="cpu", val=False,
                 plots=False, pretrained=False, project=str(work), name="ultralytics_classify", exist_ok=True,
                 verbose=False)
-    return {"images/s": images_per_s(CLS_BATCH)}
+    return images_per_s(CLS_BATCH)
 
 
 def torchvision_train(data):
@@ -121,7 +140,9 @@ def torchvision_train(data):
     transform = T.Compose([T.RandomResizedCrop(CLS_IMGSZ, scale=(0.5, 1.0)), T.RandomHorizontalFlip(0.5),
                            T.RandAugment(), T.ToTensor(), T.RandomErasing(p=0.4, inplace=True)])
     dataset = torchvision.datasets.ImageFolder(str(pathlib.Path(data) / "train"), transform)
-    loader = torch.utils.data.DataLoader(dataset, batch_size=CLS_BATCH, shuffle=True, num_workers=WORKERS)
+    # persistent workers: alive at the end of the epoch, so that their CPU time can be read
+    loader = torch.utils.data.DataLoader(dataset, batch_size=CLS_BATCH, shuffle=True, num_workers=WORKERS,
+                                         persistent_workers=True)
     model = torchvision.models.resnet18(num_classes=len(dataset.classes))
     # optimizer=auto as the trainers choose it for a short run: AdamW at lr 0.002 * 5 / (4 + nc), decay on the
     # weights of convolutions and linear layers only, a step every 64 / batch batches, gradients clipped at 10.
@@ -133,7 +154,7 @@ def torchvision_train(data):
     accumulate = max(round(64 / CLS_BATCH), 1)
     criterion = torch.nn.CrossEntropyLoss()
     model.train()
-    start, images = time.perf_counter(), 0
+    start, cpu_start, images = time.perf_counter(), tree_cpu_seconds(), 0
     for i, (x, y) in enumerate(loader):
         criterion(model(x), y).backward()
         if (i + 1) % accumulate == 0:
@@ -141,7 +162,7 @@ def torchvision_train(data):
             optimizer.step()
             optimizer.zero_grad()
         images += x.shape[0]
-    return {"images/s": images / (time.perf_counter() - start)}
+    return training_figures(images, time.perf_counter() - start, tree_cpu_seconds() - cpu_start)
 
 
 # ---- the yolocpp side: its benchmark programs' tables ----------------------------------------------------------
@@ -156,17 +177,19 @@ def table_cells(output, first_cell):
 
 
 def yolocpp_loader(out):
-    return {"images/s": float(table_cells(out, str(WORKERS))[1])}
+    cells = table_cells(out, str(WORKERS))
+    return {"images/s": float(cells[1]), "images per CPU-s": float(cells[3])}
 
 
 def yolocpp_train(model):
-    return lambda out: {"images/s": float(table_cells(out, model)[7])}
+    return lambda out: {"images/s": float(table_cells(out, model)[7]),
+                        "images per CPU-s": float(table_cells(out, model)[10])}
 
 
 def yolocpp_val_predict(out):
     val, predict = table_cells(out, "val"), table_cells(out, "predict")
     m = re.search(r"val mAP50-95 ([0-9.]+)", out)
-    return {"val ms/image": 1000 / float(val[5]), "predict ms/image": 1000 / float(predict[5]),
+    return {"val ms/image": float(val[6]), "predict ms/image": float(predict[6]),
             "val mAP50-95": float(m.group(1)) if m else float("nan")}
 
 
@@ -188,15 +211,16 @@ def make_datasets(work, fashion_mnist):
     sets = {"det640": ("make_fashion_det.py", "--train", "256", "--val", "64", "--imgsz", "640", "--seed", "1"),
             "det320": ("make_fashion_det.py", "--train", "256", "--val", "32", "--imgsz", "320", "--seed", "2"),
             # 256 x 256 images (larger than imgsz, as photos are); 2 validation images per class
-            "cls": ("make_fashion_cls.py", "--train", str(CLS_PER_CLASS), "--val", "2", "--size", "256",
-                    "--seed", "3")}
+            f"cls{CLS_PER_CLASS}": ("make_fashion_cls.py", "--train", str(CLS_PER_CLASS), "--val", "2",
+                                    "--size", "256", "--seed", "3")}
     for name, (tool, *args) in sets.items():
         if not (work / f"{name}.done").exists():  # made whole, or made anew
             shutil.rmtree(work / name, ignore_errors=True)
             subprocess.run([sys.executable, str(HERE / tool), str(work / name), *args, "--src", fashion_mnist],
                            check=True)
             (work / f"{name}.done").touch()
-    return {"det640": work / "det640" / "data.yaml", "det320": work / "det320" / "data.yaml", "cls": work / "cls"}
+    return {"det640": work / "det640" / "data.yaml", "det320": work / "det320" / "data.yaml",
+            "cls": work / f"cls{CLS_PER_CLASS}"}
 
 
 def yolocpp_label(build):
@@ -229,7 +253,9 @@ PEER_TASKS = {"loader": (lambda data, work: ultralytics_loader(data), "det640"),
               "cls_resnet18": (lambda data, work: torchvision_train(data), "cls")}
 SECTIONS = {
     "det": ("detection", [("loader images/s (mosaic, 640, batch 16)", "loader", "images/s", True),
+                          ("loader images per CPU-second", "loader", "images per CPU-s", True),
                           ("training images/s (yolov8n, 320, batch 16, 256 images)", "train", "images/s", True),
+                          ("training images per CPU-second (the same epoch)", "train", "images per CPU-s", True),
                           ("val ms/image (640, batch 16, 64 images)", "val_predict", "val ms/image", False),
                           ("predict ms/image (640, one by one)", "val_predict", "predict ms/image", False),
                           ("peak RSS MiB: loader", "loader", "peak RSS MiB", False),
@@ -242,6 +268,8 @@ SECTIONS = {
     "cls": ("classification training", [
         (f"training images/s: yolov8n-cls ({CLS_WORK})", "cls_yolov8n", "images/s", True),
         (f"training images/s: resnet18 ({CLS_WORK})", "cls_resnet18", "images/s", True),
+        ("training images per CPU-second: yolov8n-cls (the same epoch)", "cls_yolov8n", "images per CPU-s", True),
+        ("training images per CPU-second: resnet18 (the same epoch)", "cls_resnet18", "images per CPU-s", True),
         ("peak RSS MiB: yolov8n-cls training", "cls_yolov8n", "peak RSS MiB", False),
         ("peak RSS MiB: resnet18 training", "cls_resnet18", "peak RSS MiB", False),
         ("CPU s, whole program: yolov8n-cls training", "cls_yolov8n", "CPU s", False),
