@@ -15,7 +15,12 @@ def exported(tmp_path, monkeypatch, data_dir):
     weights = tmp_path / "best.pt"
     shutil.copy(data_dir / "yolov8n_fdet.pt", weights)
     pt = yolo.Model(str(weights))
-    return pt, pt.export(format="onnx", imgsz=320)
+    try:
+        return pt, pt.export(format="onnx", imgsz=320)
+    except yolo.Error as e:  # the LibTorch 2.x leg has no ONNX export (test_export_onnx.export_or_skip)
+        if "cannot write ONNX" not in str(e):
+            raise
+        pytest.skip(f"this build has no ONNX export: {e}")
 
 
 def test_predict_from_onnx_finds_the_pt_models_boxes(exported, data_dir):

@@ -31,6 +31,6 @@ struct ExportDir {
 
 #define REQUIRE_ONNX_AND_DNN()                                                         \
   do {                                                                                 \
-    if (!YOLO_HAVE_ONNX) YOLO_SKIP("built without libonnx-dev: ONNX export disabled"); \
+    if (!YOLO_HAVE_ONNX) YOLO_SKIP("built without ONNX export (no libonnx-dev, or a LibTorch that bundles its own protobuf)"); \
     if (!YOLO_HAVE_OPENCV_DNN) YOLO_SKIP("built without OpenCV's DNN module");         \
   } while (false)
