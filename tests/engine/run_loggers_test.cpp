@@ -128,7 +128,7 @@ struct EventLog {
 
 }  // namespace
 
-TEST_CASE("a detection run writes every log, plot and TensorBoard event; callbacks fire in order with the lr",
+TEST_CASE("a detection run writes every log, plot and TensorBoard event, callbacks fire in order with the lr",
           "[engine][train][loggers]") {
   const auto project = fresh_dir("detect");
   yolo::Model model("yolov8n.yaml");
@@ -260,7 +260,7 @@ TEST_CASE("a classification run writes its logs, plots and TensorBoard events", 
   fs::remove_all(project);
 }
 
-TEST_CASE("plots=False writes no picture; tensorboard=False no event file", "[engine][train][loggers]") {
+TEST_CASE("plots=False writes no picture, tensorboard=False no event file", "[engine][train][loggers]") {
   const auto project = fresh_dir("noplots");
   const auto results = yolo::Model("yolov8n.yaml")
                            .train(yolo::TrainArgs()
