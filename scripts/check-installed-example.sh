@@ -9,7 +9,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="$(cd "${1:-$root/build}" && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/yolocpp_installed.XXXXXX")"
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 
 # DESTDIR keeps every installed file (absolute destinations too, such as the Python module's) in $work.
 DESTDIR="$work/stage" cmake --install "$build" --prefix /opt/yolocpp > "$work/install.log"
@@ -21,9 +21,13 @@ echo "installed: $(find "$prefix/include" -name '*.h' | wc -l) headers, $(cd "$p
 generator=()
 command -v ninja > /dev/null && generator=(-G Ninja)
 launcher=$(sed -n 's/^CMAKE_CXX_COMPILER_LAUNCHER:[A-Z]*=//p' "$build/CMakeCache.txt")
+# The prefixes the library was built with (the LibTorch 2.x leg's venv, whose torch folder must come before
+# Debian's LibTorch), so that the projects find the same LibTorch.
+build_prefixes=$(sed -n 's/^CMAKE_PREFIX_PATH:[A-Z]*=//p' "$build/CMakeCache.txt")
 build_project() {
   cmake -S "$root/examples/$1" -B "$work/$1" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-        -DCMAKE_PREFIX_PATH="$prefix" ${launcher:+-DCMAKE_CXX_COMPILER_LAUNCHER="$launcher"} \
+        -DCMAKE_PREFIX_PATH="$prefix${build_prefixes:+;$build_prefixes}" \
+        ${launcher:+-DCMAKE_CXX_COMPILER_LAUNCHER="$launcher"} \
         > "$work/$1.configure.log" 2>&1 || { cat "$work/$1.configure.log"; exit 1; }
   cmake --build "$work/$1" -j 2 > "$work/$1.build.log" 2>&1 || { cat "$work/$1.build.log"; exit 1; }
 }

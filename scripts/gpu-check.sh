@@ -79,7 +79,12 @@ step() {
   local start=$SECONDS status
   echo "gpu-check: $name (limit ${limit}s)" >&2
   { echo "===== $name: $*"; } >> "$logs"
-  timeout --kill-after=10 "$limit" "$@" > "$work/step.log" 2>&1
+  # `timeout` runs programs, not shell functions: a function (compare_losses) runs in a child bash that has it.
+  if [ "$(type -t "$1")" = function ]; then
+    timeout --kill-after=10 "$limit" bash -c "$(declare -f "$1"); \"\$@\"" _ "$@" > "$work/step.log" 2>&1
+  else
+    timeout --kill-after=10 "$limit" "$@" > "$work/step.log" 2>&1
+  fi
   status=$?
   tail -n 300 "$work/step.log" >> "$logs"
   local took=$((SECONDS - start)) result=PASS

@@ -26,6 +26,17 @@ VENV = pathlib.Path(os.environ.get("YOLO_ONNXRUNTIME_VENV") or
 RUNNER = pathlib.Path(__file__).with_name("onnxruntime_runner.py")
 
 
+
+def export_or_skip(model, **kwargs):
+    """model.export(**kwargs), or a visible skip where this build has no ONNX export (the LibTorch 2.x leg:
+    PyPI's torch bundles its own protobuf; docs/export.md)."""
+    try:
+        return model.export(**kwargs)
+    except yolo.Error as e:
+        if "cannot write ONNX" not in str(e):
+            raise
+        pytest.skip(f"this build has no ONNX export: {e}")
+
 def package_index_problem(python):
     """Why pip's package index cannot be reached, or None when it answers."""
     index = os.environ.get("PIP_INDEX_URL")
@@ -102,7 +113,7 @@ def exported(tmp_path_factory):
             if source not in models:
                 models[source] = yolo.Model(source)
             model = models[source]
-            path = pathlib.Path(model.export(format="onnx", **kwargs))
+            path = pathlib.Path(export_or_skip(model, format="onnx", **kwargs))
             assert path.exists(), path
             target = folder / f"{name}.onnx"
             path.rename(target)
@@ -204,7 +215,7 @@ def test_metadata_reads_back_as_ultralytics_autobackend_reads_it(exported, check
 def test_export_goes_next_to_the_weights(tmp_path, checkpoint):
     weights = tmp_path / "best.pt"
     shutil.copy(checkpoint, weights)
-    path = yolo.Model(str(weights)).export(format="onnx", imgsz=64)
+    path = export_or_skip(yolo.Model(str(weights)), format="onnx", imgsz=64)
     assert path == str(tmp_path / "best.onnx") and (tmp_path / "best.onnx").stat().st_size > 1_000_000
 
 

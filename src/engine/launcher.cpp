@@ -16,6 +16,8 @@
 #include <fstream>
 #include <thread>
 
+#include <fmt/ranges.h>
+
 #include "engine/process_group.h"
 #include "yolo/config/args.h"
 #include "yolo/engine/device.h"

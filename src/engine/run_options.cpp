@@ -1,5 +1,7 @@
 #include "engine/run_options.h"
 
+#include <fmt/ranges.h>
+
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include "export/onnx_export.h"
@@ -191,8 +192,10 @@ std::string export_model(const torch::nn::Module& network, const NetworkInfo& in
            static_cast<double>(fs::file_size(options.file)) / 1e6);
   return options.file;
 #else
-  YOLO_FAIL("this build of yolocpp cannot write ONNX: libonnx-dev (ONNX's protobuf definitions and checker) was not "
-            "found when it was configured. Install it (Debian: apt install libonnx-dev) and rebuild");
+  (void)network;  // nothing to walk without ONNX's definitions
+  YOLO_FAIL("this build of yolocpp cannot write ONNX: it was configured without ONNX's protobuf definitions and "
+            "checker (Debian: apt install libonnx-dev, then rebuild), or against a LibTorch that bundles its own "
+            "protobuf (PyPI's torch: build against Debian's LibTorch for export)");
 #endif
 }
 

@@ -4,6 +4,7 @@
 #include <type_traits>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "nn/torchvision.h"
 #include "yolo/nn/model.h"
