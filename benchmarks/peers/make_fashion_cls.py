@@ -11,22 +11,17 @@ Ultralytics (torchvision ImageFolder) numbers the classes in sorted folder-name 
 Fashion-MNIST label order.
 usage: make_fashion_cls.py OUT --train N --val M --seed K [--items train|t10k] [--size 32] [--src DIR]
 
-(A copy of the project's ../shared/tools/make_fashion_cls.py, so that benchmarks/peers runs without it.)
+(A copy of the project's ../shared/tools/make_fashion_cls.py, so that benchmarks/peers runs without it; the idx
+reader is make_fashion_det.py's.)
 """
-import argparse, gzip, pathlib
+import argparse, pathlib
 import numpy as np, cv2
+
+from make_fashion_det import load  # the idx files of Fashion-MNIST
 
 SRC = "/usr/share/datasets/fashion-mnist"  # Debian package dataset-fashion-mnist
 LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 NAMES = [n.lower().replace(" ", "_").replace("/", "_") for n in LABELS]  # index = Fashion-MNIST label
-
-
-def load(src, split):
-    with gzip.open(f"{src}/{split}-images-idx3-ubyte.gz") as f:
-        x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
-    with gzip.open(f"{src}/{split}-labels-idx1-ubyte.gz") as f:
-        y = np.frombuffer(f.read(), np.uint8, offset=8)
-    return x, y
 
 
 def write(out, split, src, xs, idx, label, size):
