@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import yolo
+from conftest import export_or_skip
 
 DATA = pathlib.Path(__file__).resolve().parents[2] / "tests" / "data"
 VENV = pathlib.Path(os.environ.get("YOLO_ONNXRUNTIME_VENV") or
@@ -26,16 +27,6 @@ VENV = pathlib.Path(os.environ.get("YOLO_ONNXRUNTIME_VENV") or
 RUNNER = pathlib.Path(__file__).with_name("onnxruntime_runner.py")
 
 
-
-def export_or_skip(model, **kwargs):
-    """model.export(**kwargs), or a visible skip where this build has no ONNX export (the LibTorch 2.x leg:
-    PyPI's torch bundles its own protobuf; docs/export.md)."""
-    try:
-        return model.export(**kwargs)
-    except yolo.Error as e:
-        if "cannot write ONNX" not in str(e):
-            raise
-        pytest.skip(f"this build has no ONNX export: {e}")
 
 def package_index_problem(python):
     """Why pip's package index cannot be reached, or None when it answers."""

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import yolo
+from conftest import export_or_skip
 
 
 @pytest.fixture
@@ -15,12 +16,7 @@ def exported(tmp_path, monkeypatch, data_dir):
     weights = tmp_path / "best.pt"
     shutil.copy(data_dir / "yolov8n_fdet.pt", weights)
     pt = yolo.Model(str(weights))
-    try:
-        return pt, pt.export(format="onnx", imgsz=320)
-    except yolo.Error as e:
-        if "cannot write ONNX" not in str(e):
-            raise
-        pytest.skip(f"this build has no ONNX export: {e}")  # the LibTorch 2.x leg (docs/export.md)
+    return pt, export_or_skip(pt, format="onnx", imgsz=320)
 
 
 def test_predict_from_onnx_finds_the_pt_models_boxes(exported, data_dir):
