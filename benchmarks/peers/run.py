@@ -306,9 +306,16 @@ def main():
         parser.error("no yolocpp build: give --build DIR (bash scripts/build.sh makes build/)")
     work.mkdir(parents=True, exist_ok=True)
     data = make_datasets(work, args.fashion_mnist)
+    omp_threads = os.environ.get("OMP_NUM_THREADS")
     import torch
     import torchvision
     import ultralytics
+    # Importing ultralytics sets OMP_NUM_THREADS=1 in this process's environment, which every child would
+    # inherit: the torchvision loop and yolocpp would run on one thread instead of their own defaults.
+    if omp_threads is None:
+        os.environ.pop("OMP_NUM_THREADS", None)
+    else:
+        os.environ["OMP_NUM_THREADS"] = omp_threads
 
     peer_names = {task: f"Ultralytics {ultralytics.__version__}" for task in PEER_TASKS}
     peer_names["cls_resnet18"] = f"torchvision {torchvision.__version__} loop"

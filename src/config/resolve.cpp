@@ -1,8 +1,8 @@
 #include "config/resolve.h"
 
 #include <algorithm>
-#include <thread>
 
+#include "utils/cpus.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 
@@ -16,8 +16,7 @@ int64_t check_imgsz(int64_t imgsz, int64_t stride, int64_t floor) {
 }
 
 int64_t cap_workers(int64_t workers, int64_t devices) {
-  const int64_t cpus = std::max<int64_t>(std::thread::hardware_concurrency(), 1);
-  return std::min(cpus / std::max<int64_t>(devices, 1), workers);
+  return std::min(usable_cpus() / std::max<int64_t>(devices, 1), workers);
 }
 
 }  // namespace yolo::config

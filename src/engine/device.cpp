@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <thread>
 
@@ -15,6 +16,7 @@
 #include <cuda_runtime_api.h>
 #endif
 
+#include "utils/cpus.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 #include "yolo/utils/torch_compat.h"
@@ -58,6 +60,11 @@ std::string query_nvidia_smi() {
   return out;
 }
 
+void use_cpu_threads(int64_t ranks) {
+  const auto threads = cpu_threads(ranks);
+  if (at::get_num_threads() != threads) at::set_num_threads(static_cast<int>(threads));
+}
+
 int64_t idlest_or_last_gpu(int64_t count) {
   if (auto id = idlest_gpu(query_nvidia_smi()); id && *id < count) return *id;
   log_warning("device=-1: no GPU with 20% free memory found through nvidia-smi, taking CUDA device {}", count - 1);
@@ -65,6 +72,11 @@ int64_t idlest_or_last_gpu(int64_t count) {
 }
 
 }  // namespace
+
+int64_t cpu_threads(int64_t ranks) {
+  if (const char* env = std::getenv("OMP_NUM_THREADS"); env && *env) return at::get_num_threads();
+  return std::max<int64_t>(1, usable_cores() / std::max<int64_t>(1, ranks));
+}
 
 std::optional<int64_t> idlest_gpu(const std::string& nvidia_smi_csv) {
   std::istringstream lines(nvidia_smi_csv);
@@ -94,6 +106,7 @@ DeviceChoice select_device(const std::string& device) {
     return select_device("cpu");
   }
   if (spec == "cpu") {
+    use_cpu_threads(1);
     choice.primary = torch::kCPU;
     choice.all = {choice.primary};
     choice.description = cpu_description();
@@ -101,6 +114,7 @@ DeviceChoice select_device(const std::string& device) {
   }
   if (spec == "mps") {
     YOLO_CHECK(mps_available(), "device=mps requested but MPS is not available in this build; use device=cpu");
+    use_cpu_threads(1);
     choice.primary = torch::Device(torch::kMPS);
     choice.all = {choice.primary};
     choice.description = "MPS";
@@ -122,6 +136,7 @@ DeviceChoice select_device(const std::string& device) {
                "device='{}' is not understood: use cpu, a list of CPUs like cpu,cpu (a distributed run on CPU), mps, "
                "a CUDA index like 0, a list like 0,1, or -1; CPU and GPU cannot be mixed ({})",
                device, available_devices());
+    use_cpu_threads(static_cast<int64_t>(count));
     choice.all.assign(count, torch::Device(torch::kCPU));
     choice.primary = choice.all.front();
     choice.description = fmt::format("{} x {}", count, cpu_description());

@@ -76,8 +76,19 @@ std::vector<std::string> tick_labels(const std::vector<double>& ticks) {
     const double mantissa = step / std::pow(10.0, std::floor(std::log10(step) + 1e-9));
     if (std::abs(mantissa - 2.5) < 1e-6) ++decimals;
   }
+  double largest = 0;
+  for (double t : ticks) largest = std::max(largest, std::abs(t));
   std::vector<std::string> labels;
-  for (double t : ticks) labels.push_back(fmt::format("{:.{}f}", t, decimals));
+  // Tiny values (learning rates, small losses) as 1.5e-05 rather than 0.000015: a short label that keeps
+  // the plot area wide, as matplotlib's axis multiplier does.
+  const bool scientific = decimals > 4 && largest > 0 && largest < 1e-2;
+  const int exponent = scientific ? static_cast<int>(std::floor(std::log10(largest) + 1e-9)) : 0;
+  for (double t : ticks) {
+    if (!scientific)
+      labels.push_back(fmt::format("{:.{}f}", t, decimals));
+    else
+      labels.push_back(std::abs(t) < largest * 1e-9 ? "0" : fmt::format("{:.{}e}", t, std::max(0, decimals + exponent)));
+  }
   return labels;
 }
 

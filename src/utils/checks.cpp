@@ -116,7 +116,7 @@ SystemChecks checks() {
     c.video_backends.push_back(cv::videoio_registry::getBackendName(api));
 #endif
   c.blas = describe_blas(config);
-  c.intra_op_threads = at::get_num_threads();
+  c.intra_op_threads = engine::cpu_threads();  // what training on the CPU uses
   c.inter_op_threads = at::get_num_interop_threads();
   c.hardware_threads = std::thread::hardware_concurrency();
   if (std::filesystem::exists(YOLO_PYTHON_BUILD_DIR)) c.python_module = YOLO_PYTHON_BUILD_DIR;
@@ -162,7 +162,7 @@ std::string SystemChecks::to_string() const {
                      ? fmt::format("{} (no video I/O)", opencv_version)
                      : fmt::format("{} (video backends: {})", opencv_version, fmt::join(video_backends, ", ")));
   line("BLAS", blas);
-  line("Threads", fmt::format("{} intra-op, {} inter-op, {} hardware", intra_op_threads, inter_op_threads,
+  line("Threads", fmt::format("{} intra-op (CPU training), {} inter-op, {} hardware", intra_op_threads, inter_op_threads,
                               hardware_threads));
   line("Python module", python_module.empty() ? "not built" : python_module);
   line("OS", or_none(os));

@@ -1,7 +1,9 @@
 #include <filesystem>
 #include <cmath>
+#include <cstdlib>
 
 #include "catch.h"
+#include "utils/cpus.h"
 #include "yolo/engine/device.h"
 #include "yolo/engine/ema.h"
 #include "yolo/engine/optimizer.h"
@@ -107,6 +109,27 @@ TEST_CASE("device selection rejects devices that do not exist", "[engine]") {
                       Catch::Matchers::ContainsSubstring("does not exist"));
   }
   CHECK_THROWS_AS(yolo::engine::select_device("gpu"), yolo::Error);
+}
+
+TEST_CASE("choosing the CPU gives LibTorch the usable physical cores, shared by the ranks, unless OMP_NUM_THREADS is set",
+          "[engine]") {
+  const int before = at::get_num_threads();
+  const char* env = std::getenv("OMP_NUM_THREADS");
+  const std::string saved = env ? env : "";
+  ::unsetenv("OMP_NUM_THREADS");
+  const auto cores = yolo::usable_cores();
+  CHECK(cores <= yolo::usable_cpus());
+  at::set_num_threads(cores > 1 ? 1 : 2);  // a count select_device must change
+  yolo::engine::select_device("cpu");
+  CHECK(at::get_num_threads() == cores);
+  yolo::engine::select_device("cpu,cpu");  // two ranks on this machine: half each
+  CHECK(at::get_num_threads() == std::max<int64_t>(1, cores / 2));
+  ::setenv("OMP_NUM_THREADS", "1", 1);  // the user's choice stays
+  at::set_num_threads(3);
+  yolo::engine::select_device("cpu");
+  CHECK(at::get_num_threads() == 3);
+  if (env) ::setenv("OMP_NUM_THREADS", saved.c_str(), 1); else ::unsetenv("OMP_NUM_THREADS");
+  at::set_num_threads(before);
 }
 
 namespace {

@@ -116,6 +116,10 @@ TEST_CASE("nice_ticks and tick_labels pick round values", "[plots]") {
   CHECK(tick_labels(nice_ticks(-0.1, 1.05, 5)) == std::vector<std::string>{"0.00", "0.25", "0.50", "0.75", "1.00"});
   CHECK(tick_labels(nice_ticks(0.5, 31.5, 6)) == std::vector<std::string>{"5", "10", "15", "20", "25", "30"});
   CHECK(tick_labels(nice_ticks(1.2, 5.3, 5)) == std::vector<std::string>{"2", "3", "4", "5"});
+  // Learning rates and tiny losses: short scientific labels, not 0.000012-style strings.
+  CHECK(tick_labels(nice_ticks(0.00012, 0.00018, 4)) ==
+        std::vector<std::string>{"1.2e-04", "1.4e-04", "1.6e-04", "1.8e-04"});
+  CHECK(tick_labels(nice_ticks(0, 0.00004, 5)) == std::vector<std::string>{"0", "1e-05", "2e-05", "3e-05", "4e-05"});
 }
 
 TEST_CASE("gaussian_smooth matches scipy.ndimage.gaussian_filter1d", "[plots]") {

@@ -12,6 +12,7 @@
 #include <torch/torch.h>
 
 #include "catch.h"
+#include "yolo/engine/device.h"
 #include "yolo/utils/torch_compat.h"
 #include "yolo/version.h"
 
@@ -23,7 +24,7 @@ TEST_CASE("checks() reports the LibTorch, CUDA, OpenCV and threads this process 
   CHECK(c.libtorch_version == TORCH_VERSION);  // LibTorch's own header: runtime and build agree
   CHECK(c.opencv_version == CV_VERSION);
   CHECK(static_cast<int64_t>(c.gpus.size()) == static_cast<int64_t>(torch::cuda::device_count()));
-  CHECK(c.intra_op_threads == static_cast<int64_t>(at::get_num_threads()));
+  CHECK(c.intra_op_threads == yolo::engine::cpu_threads());
   CHECK(c.inter_op_threads == static_cast<int64_t>(at::get_num_interop_threads()));
   CHECK(c.hardware_threads == static_cast<int64_t>(std::thread::hardware_concurrency()));
   // MKL is linked into PyPI's LibTorch; Debian's calls a shared BLAS through its generic interface.

@@ -20,8 +20,16 @@ struct DeviceChoice {
 };
 
 /// "" → first CUDA GPU, else MPS, else CPU; "cpu"; "0" / "cuda:1" / "0,1"; "-1" → the idlest GPU;
-/// "mps". A device that does not exist is an error that lists what is available.
+/// "mps". A device that does not exist is an error that lists what is available. Choosing the CPU (or MPS)
+/// sets LibTorch's intra-op threads to cpu_threads(ranks on this machine).
 DeviceChoice select_device(const std::string& device);
+
+/// Intra-op threads for work on the CPU: the usable physical cores shared by `ranks` processes of this machine,
+/// or LibTorch's current count when OMP_NUM_THREADS is set (the user's choice wins). LibTorch's own default
+/// depends on its build (Debian's 1.13 takes one thread on a 2-core VM, PyPI's every physical core); this
+/// gives every build the same share. Ultralytics caps its count at cores - 1, leaving one to its loader
+/// processes; measured here, kernels on both cores of a 2-core VM train 1.3-1.65x faster (benchmarks/RESULTS.md).
+int64_t cpu_threads(int64_t ranks = 1);
 
 /// The GPU that device=-1 takes, from nvidia-smi's `index, memory.used, memory.total, utilization.gpu`
 /// CSV rows: the least utilised among those with 20% of their memory free (ties: the most free memory).
