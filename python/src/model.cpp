@@ -9,11 +9,11 @@
 
 #include "bindings.h"
 #include "results.h"
+#include "utils/suggest.h"
 #include "yolo/model.h"
 #include "yolo/nn/model.h"
-#include "yolo/utils/error.h"
 #include "yolo/process.h"
-#include "yolo/utils/suggest.h"
+#include "yolo/utils/error.h"
 
 namespace py = pybind11;
 

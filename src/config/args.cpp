@@ -11,9 +11,9 @@
 #include <fmt/ranges.h>
 
 #include "config/parse.h"
+#include "utils/suggest.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/suggest.h"
 
 namespace yolo {
 

@@ -1,4 +1,4 @@
-#include "yolo/data/augment.h"
+#include "data/augment.h"
 
 #include <algorithm>
 #include <cmath>

@@ -9,8 +9,8 @@
 
 #include <opencv2/core.hpp>
 
-#include "yolo/data/options.h"
-#include "yolo/data/rng.h"
+#include "data/options.h"
+#include "data/rng.h"
 
 namespace yolo::data {
 

@@ -13,7 +13,7 @@
 #include "data/classify_augment.h"
 #include "data/dataset_download.h"
 #include "data/image_cache.h"
-#include "yolo/data/labels.h"
+#include "data/labels.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "yolo/data/dataset.h"
-#include "yolo/data/dataset_yaml.h"
+#include "data/dataset.h"
+#include "data/dataset_yaml.h"
 
 namespace yolo::data {
 

@@ -1,4 +1,4 @@
-#include "yolo/data/dataset.h"
+#include "data/dataset.h"
 
 #include <fmt/ranges.h>
 

@@ -13,9 +13,9 @@
 #include "io/archive.h"
 #include "io/download.h"
 #include "io/file_lock.h"
+#include "utils/suggest.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/suggest.h"
 
 namespace fs = std::filesystem;
 

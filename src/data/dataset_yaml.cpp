@@ -1,4 +1,4 @@
-#include "yolo/data/dataset_yaml.h"
+#include "data/dataset_yaml.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -11,9 +11,9 @@
 
 #include "data/builtin_datasets.h"
 #include "data/dataset_download.h"
+#include "utils/suggest.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/suggest.h"
 
 namespace fs = std::filesystem;
 

@@ -1,4 +1,4 @@
-#include "yolo/data/labels.h"
+#include "data/labels.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "yolo/data/loader.h"
+#include "data/loader.h"
 
 #include <algorithm>
 #include <numeric>
@@ -8,8 +8,8 @@
 #include <c10/core/StreamGuard.h>
 #include <c10/core/impl/VirtualGuardImpl.h>
 
-#include "yolo/data/dataset.h"
-#include "yolo/data/rng.h"
+#include "data/dataset.h"
+#include "data/rng.h"
 #include "yolo/utils/error.h"
 
 namespace yolo::data {

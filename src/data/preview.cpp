@@ -1,14 +1,14 @@
-#include "yolo/data/preview.h"
+#include "data/preview.h"
 
 #include <algorithm>
 #include <filesystem>
 #include <opencv2/core.hpp>
 
+#include "data/dataset.h"
+#include "data/dataset_yaml.h"
+#include "data/loader.h"
 #include "plots/from_metrics.h"
 #include "plots/mosaic.h"
-#include "yolo/data/dataset.h"
-#include "yolo/data/dataset_yaml.h"
-#include "yolo/data/loader.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 

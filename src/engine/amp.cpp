@@ -1,11 +1,11 @@
-#include "yolo/engine/amp.h"
+#include "engine/amp.h"
 
 #include <cmath>
 
 #include <fmt/format.h>
 
+#include "utils/torch_compat.h"
 #include "yolo/utils/error.h"
-#include "yolo/utils/torch_compat.h"
 
 namespace yolo::engine {
 

@@ -4,7 +4,7 @@
 
 #include <fmt/ranges.h>
 
-#include "yolo/utils/suggest.h"
+#include "utils/suggest.h"
 #include "yolo/utils/error.h"
 
 namespace yolo {

@@ -1,4 +1,4 @@
-#include "yolo/engine/checkpointing.h"
+#include "engine/checkpointing.h"
 
 #include <chrono>
 #include <ctime>
@@ -8,13 +8,13 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "yolo/engine/optimizer.h"
-#include "yolo/io/checkpoint.h"
+#include "engine/optimizer.h"
+#include "io/checkpoint.h"
+#include "utils/torch_compat.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/torch_compat.h"
-#include "yolo_build_config.h"
 #include "yolo/version.h"
+#include "yolo_build_config.h"
 
 namespace yolo::engine {
 namespace fs = std::filesystem;

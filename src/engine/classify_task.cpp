@@ -6,10 +6,10 @@
 
 #include "data/classify_augment.h"
 #include "data/classify_dataset.h"
+#include "data/loader.h"
 #include "engine/task.h"
+#include "engine/validator.h"
 #include "loss/classification_loss.h"
-#include "yolo/data/loader.h"
-#include "yolo/engine/validator.h"
 #include "yolo/utils/error.h"
 
 namespace yolo::engine {

@@ -1,4 +1,4 @@
-#include "yolo/engine/device.h"
+#include "engine/device.h"
 
 #include <ATen/record_function.h>
 
@@ -15,9 +15,9 @@
 #include <cuda_runtime_api.h>
 #endif
 
+#include "utils/torch_compat.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/torch_compat.h"
 
 namespace yolo::engine {
 namespace {

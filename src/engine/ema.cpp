@@ -1,4 +1,4 @@
-#include "yolo/engine/ema.h"
+#include "engine/ema.h"
 
 #include <cmath>
 

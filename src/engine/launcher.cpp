@@ -18,9 +18,9 @@
 
 #include <fmt/ranges.h>
 
+#include "engine/device.h"
 #include "engine/process_group.h"
 #include "yolo/config/args.h"
-#include "yolo/engine/device.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 

@@ -1,13 +1,13 @@
-#include "yolo/engine/optimizer.h"
+#include "engine/optimizer.h"
 
 #include <cmath>
 #include <utility>
 #include <vector>
 
+#include "utils/suggest.h"
+#include "utils/torch_compat.h"
 #include "yolo/utils/error.h"
-#include "yolo/utils/torch_compat.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/suggest.h"
 
 namespace yolo::engine {
 namespace {

@@ -1,4 +1,4 @@
-#include "yolo/engine/predictor.h"
+#include "engine/predictor.h"
 
 #include <algorithm>
 #include <chrono>
@@ -17,10 +17,10 @@
 #endif
 
 #include "config/resolve.h"
+#include "engine/device.h"
+#include "engine/run_dir.h"
 #include "engine/run_options.h"
 #include "engine/task.h"
-#include "yolo/engine/device.h"
-#include "yolo/engine/run_dir.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 

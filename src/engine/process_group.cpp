@@ -35,9 +35,9 @@
 
 #include <fmt/ranges.h>
 
+#include "utils/torch_compat.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/torch_compat.h"
 
 namespace yolo::engine {
 

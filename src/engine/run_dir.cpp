@@ -1,4 +1,4 @@
-#include "yolo/engine/run_dir.h"
+#include "engine/run_dir.h"
 
 #include <filesystem>
 

@@ -6,10 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "data/options.h"
+#include "engine/validator.h"
+#include "loss/detection_loss.h"
 #include "yolo/config/args.h"
-#include "yolo/data/options.h"
-#include "yolo/engine/validator.h"
-#include "yolo/loss/detection_loss.h"
 
 namespace yolo::engine {
 

@@ -1,6 +1,6 @@
 #include "engine/running_losses.h"
 
-#include "yolo/engine/device.h"
+#include "engine/device.h"
 
 namespace yolo::engine {
 

@@ -1,7 +1,7 @@
 #include "engine/task.h"
 
 #include "config/resolve.h"
-#include "yolo/data/loader.h"
+#include "data/loader.h"
 #include "yolo/utils/error.h"
 
 namespace yolo::engine {

@@ -11,9 +11,9 @@
 #include <opencv2/core.hpp>
 #include <torch/torch.h>
 
+#include "data/dataset_yaml.h"
+#include "data/options.h"
 #include "engine/run_options.h"
-#include "yolo/data/options.h"
-#include "yolo/data/dataset_yaml.h"
 #include "yolo/engine/results.h"
 #include "yolo/nn/network.h"
 

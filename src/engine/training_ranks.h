@@ -9,8 +9,8 @@
 
 #include <torch/torch.h>
 
+#include "engine/device.h"
 #include "engine/distributed_env.h"
-#include "yolo/engine/device.h"
 #include "yolo/utils/log.h"
 
 namespace yolo::engine {

@@ -12,10 +12,10 @@
 
 #include "export/onnx_export.h"
 #include "export/python_literal.h"
+#include "utils/suggest.h"
 #include "yolo/nn/model.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/suggest.h"
 #include "yolo/version.h"
 #include "yolo_build_config.h"
 

@@ -16,7 +16,7 @@
 #include <set>
 #include <utility>
 
-#include "yolo/io/zip.h"
+#include "io/zip.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 

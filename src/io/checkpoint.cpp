@@ -1,4 +1,4 @@
-#include "yolo/io/checkpoint.h"
+#include "io/checkpoint.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -16,7 +16,7 @@
 
 #include "io/legacy_format.h"
 #include "io/weights.h"
-#include "yolo/io/zip.h"
+#include "io/zip.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 

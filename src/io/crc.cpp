@@ -3,7 +3,7 @@
 #include <array>
 #include <cstddef>
 
-#include "yolo/io/zip.h"
+#include "io/zip.h"
 
 namespace yolo::io {
 namespace {

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <unordered_set>
 
-#include "yolo/io/pickle.h"
+#include "io/pickle.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 

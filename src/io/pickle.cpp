@@ -1,4 +1,4 @@
-#include "yolo/io/pickle.h"
+#include "io/pickle.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -7,8 +7,8 @@
 #include <fmt/ranges.h>
 
 #include "io/download.h"
+#include "utils/suggest.h"
 #include "yolo/utils/error.h"
-#include "yolo/utils/suggest.h"
 
 namespace fs = std::filesystem;
 

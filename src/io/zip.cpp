@@ -1,4 +1,4 @@
-#include "yolo/io/zip.h"
+#include "io/zip.h"
 
 #include <zlib.h>
 

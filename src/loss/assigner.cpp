@@ -1,9 +1,9 @@
-#include "yolo/loss/assigner.h"
+#include "loss/assigner.h"
 
 #include <algorithm>
 #include <vector>
 
-#include "yolo/loss/iou.h"
+#include "loss/iou.h"
 #include "yolo/utils/error.h"
 
 namespace yolo::loss {

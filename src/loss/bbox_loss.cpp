@@ -1,7 +1,7 @@
-#include "yolo/loss/bbox_loss.h"
+#include "loss/bbox_loss.h"
 
-#include "yolo/loss/iou.h"
-#include "yolo/utils/boxes.h"
+#include "loss/iou.h"
+#include "utils/boxes.h"
 #include "yolo/utils/error.h"
 
 namespace yolo::loss {

@@ -1,4 +1,4 @@
-#include "yolo/loss/detection_loss.h"
+#include "loss/detection_loss.h"
 
 #include <algorithm>
 #include <utility>
@@ -6,7 +6,7 @@
 
 #include <ATen/record_function.h>
 
-#include "yolo/utils/boxes.h"
+#include "utils/boxes.h"
 #include "yolo/utils/error.h"
 
 namespace yolo::loss {

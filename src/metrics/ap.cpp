@@ -1,4 +1,4 @@
-#include "yolo/metrics/ap.h"
+#include "metrics/ap.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,9 +1,9 @@
-#include "yolo/metrics/confusion_matrix.h"
+#include "metrics/confusion_matrix.h"
 
 #include <algorithm>
 #include <vector>
 
-#include "yolo/utils/boxes.h"
+#include "utils/boxes.h"
 #include "yolo/utils/error.h"
 
 namespace yolo::metrics {

@@ -1,7 +1,7 @@
-#include "yolo/metrics/det_metrics.h"
+#include "metrics/det_metrics.h"
 
 #include "metrics/numpy_compat.h"
-#include "yolo/utils/boxes.h"
+#include "utils/boxes.h"
 #include "yolo/utils/error.h"
 
 namespace yolo::metrics {

@@ -1,4 +1,4 @@
-#include "yolo/metrics/nms.h"
+#include "metrics/nms.h"
 
 #include <algorithm>
 #include <chrono>
@@ -6,7 +6,7 @@
 
 #include <ATen/record_function.h>
 
-#include "yolo/utils/boxes.h"
+#include "utils/boxes.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 

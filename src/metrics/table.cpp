@@ -1,4 +1,4 @@
-#include "yolo/metrics/table.h"
+#include "metrics/table.h"
 
 #include <cstdio>
 

@@ -4,7 +4,7 @@
 #include <numeric>
 
 #include "nn/flops.h"
-#include "yolo/utils/boxes.h"
+#include "utils/boxes.h"
 #include "yolo/utils/error.h"
 
 namespace yolo::nn {

@@ -9,9 +9,9 @@
 #include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
+#include "utils/suggest.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/suggest.h"
 
 namespace fs = std::filesystem;
 

@@ -7,9 +7,9 @@
 
 #include <fmt/ranges.h>
 
+#include "utils/suggest.h"
 #include "yolo/nn/model.h"
 #include "yolo/utils/error.h"
-#include "yolo/utils/suggest.h"
 
 namespace yolo::nn {
 namespace {

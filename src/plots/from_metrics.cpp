@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "yolo/data/dataset.h"
-#include "yolo/data/loader.h"
-#include "yolo/metrics/ap.h"
-#include "yolo/metrics/confusion_matrix.h"
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "metrics/ap.h"
+#include "metrics/confusion_matrix.h"
 #include "yolo/utils/error.h"
 
 namespace yolo::plots {

@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "metrics/ap.h"
 #include "plots/chart.h"
-#include "yolo/metrics/ap.h"
 #include "yolo/utils/error.h"
 
 namespace yolo::plots {

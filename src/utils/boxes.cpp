@@ -1,4 +1,4 @@
-#include "yolo/utils/boxes.h"
+#include "utils/boxes.h"
 
 namespace yolo::boxes {
 

@@ -21,8 +21,8 @@
 #include <torch/csrc/distributed/c10d/NCCLUtils.hpp>
 #endif
 
-#include "yolo/engine/device.h"
-#include "yolo/utils/torch_compat.h"
+#include "engine/device.h"
+#include "utils/torch_compat.h"
 #include "yolo/version.h"
 
 namespace yolo {

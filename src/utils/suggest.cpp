@@ -1,4 +1,4 @@
-#include "yolo/utils/suggest.h"
+#include "utils/suggest.h"
 
 #include <algorithm>
 #include <cctype>

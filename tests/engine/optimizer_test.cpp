@@ -2,10 +2,10 @@
 #include <cmath>
 
 #include "catch.h"
-#include "yolo/engine/device.h"
-#include "yolo/engine/ema.h"
-#include "yolo/engine/optimizer.h"
-#include "yolo/engine/run_dir.h"
+#include "engine/device.h"
+#include "engine/ema.h"
+#include "engine/optimizer.h"
+#include "engine/run_dir.h"
 #include "yolo/utils/error.h"
 
 namespace {

@@ -12,7 +12,7 @@
 #include <torch/torch.h>
 
 #include "catch.h"
-#include "yolo/utils/torch_compat.h"
+#include "utils/torch_compat.h"
 #include "yolo/version.h"
 
 using Catch::Matchers::ContainsSubstring;

@@ -7,11 +7,11 @@
 #include <fmt/ranges.h>
 
 #include "nn/torchvision.h"
+#include "utils/boxes.h"
+#include "utils/torch_compat.h"
 #include "yolo/nn/model.h"
 #include "yolo/nn/modules.h"
-#include "yolo/utils/boxes.h"
 #include "yolo/utils/error.h"
-#include "yolo/utils/torch_compat.h"
 
 namespace yolo::exporter {
 namespace {

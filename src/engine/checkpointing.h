@@ -9,8 +9,8 @@
 
 #include <torch/torch.h>
 
+#include "engine/ema.h"
 #include "yolo/config/args.h"
-#include "yolo/engine/ema.h"
 #include "yolo/nn/network.h"
 
 namespace yolo::engine {

@@ -6,8 +6,8 @@
 #include <opencv2/core.hpp>
 #include <vector>
 
-#include "yolo/data/options.h"
-#include "yolo/data/rng.h"
+#include "data/options.h"
+#include "data/rng.h"
 
 namespace yolo::data {
 

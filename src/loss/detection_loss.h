@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "yolo/loss/assigner.h"
-#include "yolo/loss/bbox_loss.h"
+#include "loss/assigner.h"
+#include "loss/bbox_loss.h"
 
 namespace yolo::loss {
 

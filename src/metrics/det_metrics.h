@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "yolo/metrics/ap.h"
-#include "yolo/metrics/table.h"
+#include "metrics/ap.h"
+#include "metrics/table.h"
 
 namespace yolo::metrics {
 

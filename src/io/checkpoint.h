@@ -11,7 +11,7 @@
 
 #include <torch/torch.h>
 
-#include "yolo/io/pickle.h"
+#include "io/pickle.h"
 
 namespace yolo::io {
 

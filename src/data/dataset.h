@@ -11,10 +11,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "yolo/data/augment.h"
-#include "yolo/data/labels.h"
-#include "yolo/data/options.h"
-#include "yolo/data/rng.h"
+#include "data/augment.h"
+#include "data/labels.h"
+#include "data/options.h"
+#include "data/rng.h"
 
 namespace yolo::data {
 

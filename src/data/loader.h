@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "yolo/data/options.h"
+#include "data/options.h"
 
 namespace yolo::data {
 

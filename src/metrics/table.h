@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "yolo/metrics/ap.h"
+#include "metrics/ap.h"
 
 namespace yolo::metrics {
 
