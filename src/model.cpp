@@ -21,8 +21,9 @@
 #include "yolo/nn/network.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo {
+YOLO_BEGIN_NAMESPACE
 namespace {
 
 namespace fs = std::filesystem;
@@ -253,4 +254,4 @@ Model& Model::add_callback(const std::string& event, TrainCallback callback) {
 
 std::shared_ptr<nn::NetworkImpl> Model::module() const { return state_->model.ptr(); }
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

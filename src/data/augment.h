@@ -8,8 +8,10 @@
 
 #include "data/options.h"
 #include "data/rng.h"
+#include "yolo/version.h"
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 
 /// multi_scale=True: the (h, w) a training batch of shape `batch_hw` is resized to, as Ultralytics: a size
 /// drawn in [imgsz / 2, imgsz * 1.5] in steps of `stride` for the long side, the short side scaled alike
@@ -68,4 +70,5 @@ void random_flip(Instances& x, bool horizontal, double p, Rng& rng);
 bool box_candidate(const std::array<float, 4>& before, const std::array<float, 4>& after, float wh_thr = 2,
                    float ar_thr = 100, float area_thr = 0.1f);
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

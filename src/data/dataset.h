@@ -15,8 +15,10 @@
 #include "data/labels.h"
 #include "data/options.h"
 #include "data/rng.h"
+#include "yolo/version.h"
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 
 /// One transformed image, ready to batch.
 struct Sample {
@@ -102,4 +104,5 @@ class DetectionDataset : public Dataset {
   size_t max_cached_images_ = 0;
 };
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

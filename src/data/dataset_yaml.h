@@ -4,7 +4,10 @@
 #include <string>
 #include <vector>
 
-namespace yolo::data {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace data {
 
 /// A dataset YAML with every split resolved to absolute, existing paths.
 struct DataSpec {
@@ -28,4 +31,5 @@ struct DataSpec {
 /// does not exist, a failed download).
 DataSpec load_data_spec(const std::string& yaml_path, const std::string& datasets_dir = "");
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

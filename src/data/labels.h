@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
-namespace yolo::data {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace data {
 
 /// The verified labels of one image. Boxes are normalised (cx, cy, w, h).
 struct ImageLabels {
@@ -62,4 +65,5 @@ std::string verify_image(const std::string& im_file, int64_t* height = nullptr, 
 bool verify_image_label(const std::string& im_file, const std::string& label_file, int64_t nc, ImageLabels& out,
                         int64_t& duplicates, std::string& message, bool& label_missing);
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

@@ -17,8 +17,10 @@
 #include <vector>
 
 #include "data/options.h"
+#include "yolo/version.h"
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 
 class Dataset;
 
@@ -128,4 +130,5 @@ class DevicePrefetcher {
   std::unique_ptr<InFlight> ahead_;
 };
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

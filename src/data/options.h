@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
-namespace yolo::data {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace data {
 
 /// Augmentation hyperparameters (probabilities, gains and ranges), Ultralytics' defaults.
 struct AugmentOptions {
@@ -49,4 +52,5 @@ struct LoaderOptions {
   bool drop_last = false;
 };
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

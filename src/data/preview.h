@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
-namespace yolo::data {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace data {
 
 class DataLoader;
 
@@ -26,4 +29,5 @@ std::vector<std::string> save_batch_previews(DataLoader& loader, int64_t n, cons
 std::vector<std::string> preview_dataset(const std::string& data_yaml, const std::string& datasets_dir, int64_t imgsz,
                                          int64_t n, const std::string& dir);
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

@@ -6,7 +6,10 @@
 #include <limits>
 #include <random>
 
-namespace yolo::data {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace data {
 
 /// SplitMix64 stream keyed by up to three integers. Satisfies UniformRandomBitGenerator.
 class Rng {
@@ -63,4 +66,5 @@ class Rng {
   uint64_t state_;
 };
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

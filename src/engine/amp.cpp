@@ -6,8 +6,10 @@
 
 #include "utils/torch_compat.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 std::string to_string(Precision precision) {
   switch (precision) {
@@ -123,4 +125,5 @@ bool amp_outputs_agree(nn::Network& model, const torch::Device& device, Precisio
   return agree;
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -9,8 +9,10 @@
 #include <torch/torch.h>
 
 #include "yolo/nn/network.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 enum class Precision { fp32, bf16, fp16 };
 std::string to_string(Precision precision);
@@ -63,4 +65,5 @@ class GradScaler {
 bool amp_outputs_agree(nn::Network& model, const torch::Device& device, Precision precision, int64_t imgsz,
                        std::string* detail = nullptr);
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

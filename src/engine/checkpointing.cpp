@@ -16,7 +16,8 @@
 #include "yolo/version.h"
 #include "yolo_build_config.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace fs = std::filesystem;
 using io::PickleValue;
 
@@ -404,4 +405,5 @@ LoadedModel load_model_from_checkpoint(const std::string& path) {
   return loaded;
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

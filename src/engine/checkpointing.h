@@ -12,8 +12,10 @@
 #include "engine/ema.h"
 #include "yolo/config/args.h"
 #include "yolo/nn/network.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 /// Progress that a resumed run must continue from exactly.
 struct TrainState {
@@ -55,4 +57,5 @@ struct LoadedModel {
 /// or, for torchvision networks, `architecture`: {family, name, options}.
 LoadedModel load_model_from_checkpoint(const std::string& path);
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -11,8 +11,10 @@
 #include "engine/validator.h"
 #include "loss/classification_loss.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace {
 
 data::DataSpec load_data(const DataOptions& options) {
@@ -92,4 +94,5 @@ const Task& classify_task() {
   return task;
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -9,8 +9,10 @@
 #include "engine/validator.h"
 #include "loss/detection_loss.h"
 #include "metrics/nms.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace {
 
 data::DataSpec load_data(const DataOptions& options) {
@@ -110,4 +112,5 @@ const Task& detect_task() {
   return task;
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

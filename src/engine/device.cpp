@@ -18,8 +18,10 @@
 #include "utils/torch_compat.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace {
 
 std::string lowercase_without_spaces(std::string s) {
@@ -204,4 +206,5 @@ CudaReport query_cuda() {
   return report;
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -9,8 +9,10 @@
 #include <torch/torch.h>
 
 #include "yolo/utils/checks.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 /// The devices a `device=` string asks for.
 struct DeviceChoice {
@@ -44,4 +46,5 @@ struct CudaReport {
 CudaReport query_cuda();
 bool mps_available();
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -6,7 +6,10 @@
 
 #include <torch/torch.h>
 
-namespace yolo::engine {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 class ModelEma {
  public:
@@ -36,4 +39,5 @@ class ModelEma {
 /// Parameters then buffers of a module, in registration order: the tensors that EMA and checkpoints follow.
 std::vector<torch::Tensor> state_tensors(const torch::nn::Module& module);
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

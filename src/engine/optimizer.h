@@ -6,7 +6,10 @@
 
 #include <torch/torch.h>
 
-namespace yolo::engine {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 struct OptimizerOptions {
   std::string name = "auto";  ///< auto, SGD, Adam, AdamW, RMSProp
@@ -43,4 +46,5 @@ double group_lr(torch::optim::OptimizerParamGroup& group);
 void set_group_lr(torch::optim::OptimizerParamGroup& group, double lr);
 void set_group_momentum(torch::optim::OptimizerParamGroup& group, double momentum);
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

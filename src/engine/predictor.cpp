@@ -23,8 +23,10 @@
 #include "engine/task.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace {
 
 namespace fs = std::filesystem;
@@ -300,4 +302,5 @@ std::vector<Prediction> Predictor::run(const std::string& source) {
   return all;
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

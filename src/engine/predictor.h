@@ -9,12 +9,14 @@
 #include "yolo/config/args.h"
 #include "yolo/engine/results.h"
 #include "yolo/nn/network.h"
+#include "yolo/version.h"
 
 namespace cv {
 class Mat;
 }
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 /// Expands a source string into files: an image or video file, a folder (sorted), a glob, or a .txt
 /// list of paths. A missing source is an error naming it.
@@ -48,4 +50,5 @@ class Predictor {
   std::string save_dir_;
 };
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -28,8 +28,10 @@
 #include "plots/from_metrics.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace {
 
 namespace fs = std::filesystem;
@@ -614,4 +616,5 @@ TrainResults train(nn::Network model, const TrainArgs& args, const Callbacks& ca
   return Trainer(std::move(model), task, std::move(options), args, callbacks).run();
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -7,12 +7,15 @@
 #include "yolo/engine/callbacks.h"
 #include "yolo/engine/results.h"
 #include "yolo/nn/network.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 /// Trains `model` (already holding any pretrained weights) as `args` say, for the model's task,
 /// writing the run folder. With args.resume() set, the model, EMA, optimizer and epoch come from
 /// the checkpoint instead.
 TrainResults train(nn::Network model, const TrainArgs& args, const Callbacks& callbacks);
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

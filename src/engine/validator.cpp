@@ -28,8 +28,10 @@
 #include "utils/json.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -399,4 +401,5 @@ ValResults validate(nn::Network model, const ValArgs& args) {
   return validator(fused, device, nullptr, nullptr);
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -10,13 +10,15 @@
 #include "yolo/config/args.h"
 #include "yolo/engine/results.h"
 #include "yolo/nn/network.h"
+#include "yolo/version.h"
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 class DataLoader;
 struct Batch;
-}  // namespace yolo::data
+}  // namespace data
 
-namespace yolo::engine {
+namespace engine {
 
 class ProcessGroup;
 
@@ -89,4 +91,5 @@ std::shared_ptr<data::DataLoader> make_val_loader(const std::vector<std::string>
                                                   int64_t batch_size, int64_t stride, bool pin_memory,
                                                   int64_t rank = 0, int64_t world_size = 1);
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

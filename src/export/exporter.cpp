@@ -19,7 +19,8 @@
 #include "yolo/version.h"
 #include "yolo_build_config.h"
 
-namespace yolo::exporter {
+YOLO_BEGIN_NAMESPACE
+namespace exporter {
 namespace {
 
 namespace fs = std::filesystem;
@@ -207,4 +208,5 @@ void check_onnx_file(const std::string& path) {
 std::string onnx_library_version() { return "none"; }
 #endif
 
-}  // namespace yolo::exporter
+}  // namespace exporter
+YOLO_END_NAMESPACE

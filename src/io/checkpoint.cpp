@@ -19,8 +19,10 @@
 #include "io/zip.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::io {
+YOLO_BEGIN_NAMESPACE
+namespace io {
 
 // Defined here, next to the other LibTorch code, so that the pickle layer compiles without it.
 PickleValue::PickleValue(const at::Tensor& tensor) : node_(tensor_node(std::make_shared<const at::Tensor>(tensor))) {}
@@ -543,4 +545,5 @@ std::string to_yaml(const PickleValue& value) {
   return out;
 }
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

@@ -12,8 +12,10 @@
 #include <torch/torch.h>
 
 #include "io/pickle.h"
+#include "yolo/version.h"
 
-namespace yolo::io {
+YOLO_BEGIN_NAMESPACE
+namespace io {
 
 /// Tensors by their PyTorch state_dict() names ("model.0.conv.weight"), in state_dict() order.
 using StateDict = std::vector<std::pair<std::string, torch::Tensor>>;
@@ -81,4 +83,5 @@ std::string to_yaml(const PickleValue& value);
 /// A pickled scalar or flow collection as one YAML scalar: "0.01", "true", "null", "[0, 1]".
 std::string to_yaml_scalar(const PickleValue& value);
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

@@ -10,11 +10,14 @@
 #include <utility>
 #include <vector>
 
+#include "yolo/version.h"
+
 namespace at {
 class Tensor;  // LibTorch's tensor; only the .cpp files that make or read tensors need its definition
 }
 
-namespace yolo::io {
+YOLO_BEGIN_NAMESPACE
+namespace io {
 
 /// Element types of PyTorch storages.
 enum class DType { Float16, BFloat16, Float32, Float64, Int64, Int32, Int16, Int8, UInt8, Bool };
@@ -149,4 +152,5 @@ using TensorSaver = std::function<TensorSpec(const at::Tensor&)>;
 /// tuples, dicts) and tensors, in the form torch.load(weights_only=True) accepts.
 std::string pickle(const PickleValue& root, const TensorSaver& save_tensor);
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

@@ -9,7 +9,10 @@
 #include <string_view>
 #include <vector>
 
-namespace yolo::io {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace io {
 
 /// One member of an archive, as its central directory describes it.
 struct ZipEntry {
@@ -68,4 +71,5 @@ uint32_t crc32(std::string_view data, uint32_t previous = 0);
 /// True when `bytes` start with the zip local-header signature "PK\3\4".
 bool looks_like_zip(std::string_view bytes);
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

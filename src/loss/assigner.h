@@ -5,7 +5,10 @@
 
 #include <cstdint>
 
-namespace yolo::loss {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace loss {
 
 struct TaskAlignedAssignerOptions {
   int64_t num_classes = 80;
@@ -46,4 +49,5 @@ class TaskAlignedAssigner {
   TaskAlignedAssignerOptions options_;
 };
 
-}  // namespace yolo::loss
+}  // namespace loss
+YOLO_END_NAMESPACE

@@ -5,7 +5,10 @@
 
 #include <cstdint>
 
-namespace yolo::loss {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace loss {
 
 /// Distribution focal loss (Generalised Focal Loss, Li et al. 2020). pred_logits [N, 4, reg_max] are
 /// the logits over the integer distances 0..reg_max-1 of each box side; target_ltrb [N, 4] are the true
@@ -37,4 +40,5 @@ class BboxLoss {
   int64_t reg_max_;
 };
 
-}  // namespace yolo::loss
+}  // namespace loss
+YOLO_END_NAMESPACE

@@ -8,8 +8,10 @@
 
 #include "loss/assigner.h"
 #include "loss/bbox_loss.h"
+#include "yolo/version.h"
 
-namespace yolo::loss {
+YOLO_BEGIN_NAMESPACE
+namespace loss {
 
 /// Gains of the three terms (Ultralytics' `box`, `cls`, `dfl` train arguments) and assigner settings.
 struct DetectionLossOptions {
@@ -49,4 +51,5 @@ class DetectionLoss {
   BboxLoss bbox_loss_;
 };
 
-}  // namespace yolo::loss
+}  // namespace loss
+YOLO_END_NAMESPACE

@@ -3,7 +3,10 @@
 // for an [N,M] matrix of plain IoUs see yolo::boxes::box_iou).
 #include <torch/torch.h>
 
-namespace yolo::loss {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace loss {
 
 enum class IouType {
   IoU,   ///< intersection over union
@@ -17,4 +20,5 @@ enum class IouType {
 /// is treated as a constant for the gradient.
 torch::Tensor bbox_iou(const torch::Tensor& a, const torch::Tensor& b, IouType type = IouType::CIoU, double eps = 1e-7);
 
-}  // namespace yolo::loss
+}  // namespace loss
+YOLO_END_NAMESPACE

@@ -9,7 +9,10 @@
 #include <utility>
 #include <vector>
 
-namespace yolo::metrics {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace metrics {
 
 /// The ten IoU thresholds 0.50, 0.55, ..., 0.95 of COCO's mAP50-95 (float32, as torch.linspace).
 torch::Tensor coco_iou_thresholds(const torch::Device& device = torch::kCPU);
@@ -64,4 +67,5 @@ struct DetectionMetrics {
   std::vector<std::pair<std::string, double>> results_dict() const;
 };
 
-}  // namespace yolo::metrics
+}  // namespace metrics
+YOLO_END_NAMESPACE

@@ -5,7 +5,10 @@
 
 #include <cstdint>
 
-namespace yolo::metrics {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace metrics {
 
 class ConfusionMatrix {
  public:
@@ -40,4 +43,5 @@ class ConfusionMatrix {
   torch::Tensor matrix_;
 };
 
-}  // namespace yolo::metrics
+}  // namespace metrics
+YOLO_END_NAMESPACE

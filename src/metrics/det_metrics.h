@@ -9,8 +9,10 @@
 
 #include "metrics/ap.h"
 #include "metrics/table.h"
+#include "yolo/version.h"
 
-namespace yolo::metrics {
+YOLO_BEGIN_NAMESPACE
+namespace metrics {
 
 /// Which predictions are true positives at each IoU threshold, Ultralytics' greedy match_predictions.
 /// pred_classes [n], true_classes [m], iou [m, n] (labels x predictions), iou_thresholds [T].
@@ -56,4 +58,5 @@ class DetectionStats {
   mutable std::vector<torch::Tensor> tp_, conf_, pred_cls_, target_cls_, target_img_;
 };
 
-}  // namespace yolo::metrics
+}  // namespace metrics
+YOLO_END_NAMESPACE

@@ -9,8 +9,10 @@
 #include "utils/boxes.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::metrics {
+YOLO_BEGIN_NAMESPACE
+namespace metrics {
 namespace {
 
 using torch::indexing::Slice;
@@ -190,4 +192,5 @@ torch::Tensor scale_boxes(ImageShape /*input_shape*/, const torch::Tensor& boxes
   return out;
 }
 
-}  // namespace yolo::metrics
+}  // namespace metrics
+YOLO_END_NAMESPACE

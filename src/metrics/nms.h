@@ -7,7 +7,10 @@
 #include <cstdint>
 #include <vector>
 
-namespace yolo::metrics {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace metrics {
 
 struct NmsOptions {
   double conf = 0.25;            ///< keep boxes whose class score is strictly above this
@@ -58,4 +61,5 @@ torch::Tensor scale_boxes(ImageShape input_shape, const torch::Tensor& boxes, Im
 torch::Tensor scale_boxes(ImageShape input_shape, const torch::Tensor& boxes, ImageShape original_shape,
                           const RatioPad& ratio_pad, bool padding = true);
 
-}  // namespace yolo::metrics
+}  // namespace metrics
+YOLO_END_NAMESPACE

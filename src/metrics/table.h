@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "metrics/ap.h"
+#include "yolo/version.h"
 
-namespace yolo::metrics {
+YOLO_BEGIN_NAMESPACE
+namespace metrics {
 
 /// The header line "Class Images Instances Box(P R mAP50 mAP50-95)" in Ultralytics' column widths.
 std::string metrics_table_header();
@@ -17,4 +19,5 @@ std::string metrics_table_header();
 std::string format_metrics_table(const DetectionMetrics& metrics, const std::vector<std::string>& names, int64_t images,
                                  int64_t instances, bool per_class);
 
-}  // namespace yolo::metrics
+}  // namespace metrics
+YOLO_END_NAMESPACE

@@ -6,7 +6,10 @@
 
 #include <torch/torch.h>
 
-namespace yolo::boxes {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace boxes {
 
 /// (cx, cy, w, h) -> (x1, y1, x2, y2).
 torch::Tensor xywh2xyxy(const torch::Tensor& xywh);
@@ -28,4 +31,5 @@ torch::Tensor dist2bbox(const torch::Tensor& distance, const torch::Tensor& anch
 /// Boxes (xyxy) -> distances (l, t, r, b) from anchor points, clamped to [0, reg_max - 0.01].
 torch::Tensor bbox2dist(const torch::Tensor& anchor_points, const torch::Tensor& bbox, double reg_max);
 
-}  // namespace yolo::boxes
+}  // namespace boxes
+YOLO_END_NAMESPACE

@@ -25,7 +25,7 @@
 #include "utils/torch_compat.h"
 #include "yolo/version.h"
 
-namespace yolo {
+YOLO_BEGIN_NAMESPACE
 namespace {
 
 /// One `KEY=value` of the "Build settings: A=1, B=2, ..." line of at::show_config(); "" when absent.
@@ -172,4 +172,4 @@ std::string SystemChecks::to_string() const {
   return out;
 }
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

@@ -3,7 +3,9 @@
 #include <string>
 #include <vector>
 
-namespace yolo {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
 
 /// Candidates closest to `word` (edit distance, then shared prefix), best first; at most `max`.
 std::vector<std::string> closest_matches(const std::string& word, const std::vector<std::string>& candidates,
@@ -12,4 +14,4 @@ std::vector<std::string> closest_matches(const std::string& word, const std::vec
 /// " Did you mean 'x'?" (with a leading space) or "" when nothing is close.
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

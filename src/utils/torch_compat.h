@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "yolo/version.h"
+
 #define YOLO_TORCH_VERSION_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
@@ -20,7 +22,8 @@ class ProcessGroup;
 class Backend;
 }  // namespace c10d
 
-namespace yolo::compat {
+YOLO_BEGIN_NAMESPACE
+namespace compat {
 namespace detail {
 template <typename Hooks, typename = void>
 struct has_runtime_cudnn_version : std::false_type {};
@@ -129,4 +132,5 @@ std::optional<std::vector<int64_t>> explicit_conv_padding(const torch::nn::detai
   return std::vector<int64_t>((*padding)->begin(), (*padding)->end());
 }
 
-}  // namespace yolo::compat
+}  // namespace compat
+YOLO_END_NAMESPACE
