@@ -22,14 +22,14 @@
 
 #include <yolo/yolo.h>
 
-#include "yolo/data/dataset.h"
-#include "yolo/data/dataset_yaml.h"
-#include "yolo/data/loader.h"
-#include "yolo/engine/amp.h"
-#include "yolo/engine/device.h"
-#include "yolo/engine/ema.h"
-#include "yolo/engine/optimizer.h"
-#include "yolo/loss/detection_loss.h"
+#include "data/dataset.h"
+#include "data/dataset_yaml.h"
+#include "data/loader.h"
+#include "engine/amp.h"
+#include "engine/device.h"
+#include "engine/ema.h"
+#include "engine/optimizer.h"
+#include "loss/detection_loss.h"
 #include "yolo/nn/model.h"
 #include "yolo/nn/spec.h"
 

@@ -2,11 +2,12 @@
 // few thread counts.
 //   loader_benchmark DATASET_DIR_OR_YAML [threads...] [cache=ram]     (default threads: 1 2)
 // Make a dataset with: python3 ../shared/tools/make_fashion_det.py /tmp/fdet640 --train 256 --imgsz 640
-#include <yolo/data/dataset.h>
-#include <yolo/data/dataset_yaml.h>
-#include <yolo/data/loader.h>
 #include <yolo/utils/error.h>
 #include <yolo/utils/log.h>
+
+#include "data/dataset.h"
+#include "data/dataset_yaml.h"
+#include "data/loader.h"
 
 #include <chrono>
 #include <cstdio>

@@ -16,6 +16,18 @@ DESTDIR="$work/stage" cmake --install "$build" --prefix /opt/yolocpp > "$work/in
 prefix="$work/stage/opt/yolocpp"
 echo "installed: $(find "$prefix/include" -name '*.h' | wc -l) headers, $(cd "$prefix/lib" && echo libyolo*)"
 
+# Every symbol of the library is in the inline namespace yolo::v<MAJOR>_<MINOR> (yolo/version.h): one in plain
+# yolo:: would clash with another version of the library in the same process.
+version_define() { sed -n "s/^#define $1 //p" "$prefix/include/yolo/version.h"; }
+abi="v$(version_define YOLO_VERSION_MAJOR)_$(version_define YOLO_VERSION_MINOR)"
+[ "$(version_define YOLO_ABI_NAMESPACE)" = "$abi" ] || { echo "yolo/version.h: YOLO_ABI_NAMESPACE is not $abi" >&2; exit 1; }
+unversioned=$(nm -DC --defined-only "$prefix/lib/libyolo.so" | grep -P "(?<![\w:])yolo::(?!$abi::)" || true)
+if [ -n "$unversioned" ]; then
+  echo "libyolo.so exports symbols outside yolo::$abi:" >&2
+  echo "$unversioned" | head -20 >&2
+  exit 1
+fi
+
 # Each project's own build: Ninja when present, the package found only through the prefix, and the
 # compiler launcher (ccache) of the main build if it had one.
 generator=()

@@ -5,24 +5,25 @@
 
 #include <opencv2/core.hpp>
 
+#include "data/dataset_yaml.h"
+#include "engine/checkpointing.h"
+#include "engine/predictor.h"
 #include "engine/run_options.h"
 #include "engine/task.h"
+#include "engine/trainer.h"
+#include "engine/validator.h"
 #include "export/exporter.h"
 #include "export/onnx_metadata.h"
 #include "export/onnx_network.h"
-#include "yolo/data/dataset_yaml.h"
-#include "yolo/engine/checkpointing.h"
-#include "yolo/engine/predictor.h"
-#include "yolo/engine/trainer.h"
-#include "yolo/engine/validator.h"
+#include "io/checkpoint.h"
 #include "io/weights.h"
 #include "nn/torchvision_network.h"
-#include "yolo/io/checkpoint.h"
 #include "yolo/nn/network.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo {
+YOLO_BEGIN_NAMESPACE
 namespace {
 
 namespace fs = std::filesystem;
@@ -253,4 +254,4 @@ Model& Model::add_callback(const std::string& event, TrainCallback callback) {
 
 std::shared_ptr<nn::NetworkImpl> Model::module() const { return state_->model.ptr(); }
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

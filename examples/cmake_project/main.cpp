@@ -2,6 +2,7 @@
 // a program needs: arguments, the launcher, errors, the log sink and the version.
 #include <cstdio>
 #include <string>
+#include <type_traits>
 
 #include <yolo/process.h>
 #include <yolo/yolo.h>
@@ -17,6 +18,10 @@
 #error "yolo.h includes LibTorch"
 #endif
 static_assert(YOLO_VERSION_MAJOR >= 0 && YOLO_VERSION_MINOR >= 0 && YOLO_VERSION_PATCH >= 0, "version macros");
+// The library's declarations live in an inline namespace named after MAJOR.MINOR (yolo::v0_1), which programs
+// need not spell: two versions of the library in one process do not clash at link time.
+static_assert(std::is_same_v<yolo::YOLO_ABI_NAMESPACE::Model, yolo::Model>, "yolo::Model is in the ABI namespace");
+static_assert(std::is_same_v<yolo::YOLO_ABI_NAMESPACE::TrainArgs, yolo::TrainArgs>, "so is TrainArgs");
 
 int main() {
   try {

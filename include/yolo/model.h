@@ -11,15 +11,16 @@
 #include "yolo/config/args.h"
 #include "yolo/engine/callbacks.h"
 #include "yolo/engine/results.h"
+#include "yolo/version.h"
 
 namespace cv {
 class Mat;
 }
-namespace yolo::nn {
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 class NetworkImpl;
-}
+}  // namespace nn
 
-namespace yolo {
 
 class Model {
  public:
@@ -73,4 +74,4 @@ class Model {
   std::shared_ptr<State> state_;
 };
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

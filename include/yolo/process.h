@@ -25,7 +25,9 @@
 // either is an error that says so. docs/distributed.md describes the rest (ports, failures, backends).
 #include <memory>
 
-namespace yolo {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
 
 class TrainArgs;
 
@@ -62,4 +64,4 @@ class RankLauncher {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

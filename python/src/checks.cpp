@@ -3,10 +3,12 @@
 
 #include "bindings.h"
 #include "yolo/utils/checks.h"
+#include "yolo/version.h"
 
 namespace py = pybind11;
 
-namespace yolo::python {
+YOLO_BEGIN_NAMESPACE
+namespace python {
 
 void bind_checks(py::module_& m) {
   py::class_<GpuInfo>(m, "GpuInfo")
@@ -53,4 +55,5 @@ void bind_checks(py::module_& m) {
       "What this build runs on (versions, CUDA, GPUs, cuDNN, NCCL, Gloo, OpenCV, BLAS, threads), as `yolo checks`.");
 }
 
-}  // namespace yolo::python
+}  // namespace python
+YOLO_END_NAMESPACE

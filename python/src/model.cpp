@@ -9,15 +9,17 @@
 
 #include "bindings.h"
 #include "results.h"
+#include "utils/suggest.h"
 #include "yolo/model.h"
 #include "yolo/nn/model.h"
-#include "yolo/utils/error.h"
 #include "yolo/process.h"
-#include "yolo/utils/suggest.h"
+#include "yolo/utils/error.h"
+#include "yolo/version.h"
 
 namespace py = pybind11;
 
-namespace yolo::python {
+YOLO_BEGIN_NAMESPACE
+namespace python {
 namespace {
 
 /// Python values as the strings the one argument parser reads ("True", "0.5", "[0, 1]", "None").
@@ -223,4 +225,5 @@ void bind_model(py::module_& m) {
         "Tunes glibc's allocator for training loops (process-wide; see yolo/process.h).");
 }
 
-}  // namespace yolo::python
+}  // namespace python
+YOLO_END_NAMESPACE

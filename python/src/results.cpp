@@ -4,10 +4,12 @@
 
 #include "bindings.h"
 #include "results.h"
+#include "yolo/version.h"
 
 namespace py = pybind11;
 
-namespace yolo::python {
+YOLO_BEGIN_NAMESPACE
+namespace python {
 
 PyMetrics to_python(const ValResults& r) {
   PyMetrics m;
@@ -98,4 +100,5 @@ void bind_results(py::module_& m) {
       });
 }
 
-}  // namespace yolo::python
+}  // namespace python
+YOLO_END_NAMESPACE

@@ -8,8 +8,10 @@
 #include <pybind11/numpy.h>
 
 #include "yolo/engine/results.h"
+#include "yolo/version.h"
 
-namespace yolo::python {
+YOLO_BEGIN_NAMESPACE
+namespace python {
 
 struct PyBoxes {
   pybind11::array_t<float> xyxy, conf, cls;
@@ -45,4 +47,5 @@ struct PyMetrics {
 PyMetrics to_python(const ValResults& results);
 PyResults to_python(const Prediction& prediction, const std::vector<std::string>& names);
 
-}  // namespace yolo::python
+}  // namespace python
+YOLO_END_NAMESPACE

@@ -18,17 +18,17 @@
 
 #include <fmt/ranges.h>
 
+#include "data/dataset_yaml.h"
 #include "data/fashion_mnist.h"
+#include "data/preview.h"
 #include "plots/val_state.h"
-#include "yolo/data/dataset_yaml.h"
-#include "yolo/data/preview.h"
+#include "utils/suggest.h"
 #include "yolo/model.h"
 #include "yolo/nn/network.h"
 #include "yolo/process.h"
 #include "yolo/utils/checks.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/suggest.h"
 #include "yolo/version.h"
 
 namespace {

@@ -11,11 +11,12 @@
 #include <fmt/ranges.h>
 
 #include "config/parse.h"
+#include "utils/suggest.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/suggest.h"
+#include "yolo/version.h"
 
-namespace yolo {
+YOLO_BEGIN_NAMESPACE
 
 struct TrainArgs::Values {
 #define YOLO_TRAIN_ARG_FIELD(kind, key, default_value, range, effect, help) YOLO_ARG_TYPE_##kind key = default_value;
@@ -621,4 +622,4 @@ const std::vector<ArgInfo>& TrainArgs::table() {
   return infos;
 }
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

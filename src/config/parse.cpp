@@ -8,8 +8,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::config {
+YOLO_BEGIN_NAMESPACE
+namespace config {
 namespace {
 
 std::string_view trim(std::string_view text) {
@@ -121,4 +123,5 @@ std::string format_string(const std::string& value) {
   return quoted + "'";
 }
 
-}  // namespace yolo::config
+}  // namespace config
+YOLO_END_NAMESPACE

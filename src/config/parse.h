@@ -8,7 +8,10 @@
 #include <utility>
 #include <vector>
 
-namespace yolo::config {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace config {
 
 /// A YAML file whose top level is a mapping, as ordered (key, value text) pairs: scalars as
 /// written, sequences as "[a, b]", null as "null". Throws yolo::Error naming the file (and the
@@ -32,4 +35,5 @@ std::string format_float(double value);
 /// "null", "a: b"); "" is None and becomes null.
 std::string format_string(const std::string& value);
 
-}  // namespace yolo::config
+}  // namespace config
+YOLO_END_NAMESPACE

@@ -5,8 +5,10 @@
 #include "utils/cpus.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::config {
+YOLO_BEGIN_NAMESPACE
+namespace config {
 
 int64_t check_imgsz(int64_t imgsz, int64_t stride, int64_t floor) {
   YOLO_CHECK(imgsz > 0 && stride > 0, "imgsz={} and stride {} must be positive", imgsz, stride);
@@ -19,4 +21,5 @@ int64_t cap_workers(int64_t workers, int64_t devices) {
   return std::min(usable_cpus() / std::max<int64_t>(devices, 1), workers);
 }
 
-}  // namespace yolo::config
+}  // namespace config
+YOLO_END_NAMESPACE

@@ -1,12 +1,14 @@
-#include "yolo/data/augment.h"
+#include "data/augment.h"
 
 #include <algorithm>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 namespace {
 
 const cv::Scalar kPadColour(114, 114, 114);
@@ -263,4 +265,5 @@ std::array<int64_t, 2> multi_scale_shape(int64_t imgsz, int64_t stride, std::arr
   return {scaled(batch_hw[0]), scaled(batch_hw[1])};
 }
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

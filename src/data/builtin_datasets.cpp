@@ -6,7 +6,10 @@
 
 #include <fmt/format.h>
 
-namespace yolo::data {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace data {
 namespace {
 
 constexpr const char* kCocoClasses[] = {
@@ -109,4 +112,5 @@ std::vector<std::string> builtin_dataset_names() {
   return names;
 }
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

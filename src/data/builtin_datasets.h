@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
-namespace yolo::data {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace data {
 
 /// Where Ultralytics publishes its dataset archives (coco8.zip, imagenet10.zip, ...).
 inline constexpr const char* kDatasetAssets = "https://github.com/ultralytics/assets/releases/download/v0.0.0/";
@@ -15,4 +18,5 @@ std::optional<std::string> builtin_dataset_yaml(const std::string& file_name);
 /// The built-in dataset YAML names.
 std::vector<std::string> builtin_dataset_names();
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

@@ -9,8 +9,10 @@
 #include <opencv2/imgproc.hpp>
 
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 namespace {
 
 // ---- PIL's resampling (Resample.c): coefficients per output pixel, 8-bit fixed point ---------------------
@@ -632,4 +634,5 @@ cv::Mat invert(const cv::Mat& rgb) {
   return out;
 }
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

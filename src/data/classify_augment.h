@@ -9,10 +9,12 @@
 
 #include <opencv2/core.hpp>
 
-#include "yolo/data/options.h"
-#include "yolo/data/rng.h"
+#include "data/options.h"
+#include "data/rng.h"
+#include "yolo/version.h"
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 
 /// PIL's Image.resize((width, height), BILINEAR) of an 8-bit image (1 to 4 channels): a triangle
 /// filter whose support widens by the scale when shrinking (so it antialiases, unlike OpenCV's
@@ -47,4 +49,5 @@ cv::Mat autocontrast(const cv::Mat& rgb);
 cv::Mat equalize(const cv::Mat& rgb);
 cv::Mat invert(const cv::Mat& rgb);
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

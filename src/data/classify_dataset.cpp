@@ -13,13 +13,15 @@
 #include "data/classify_augment.h"
 #include "data/dataset_download.h"
 #include "data/image_cache.h"
-#include "yolo/data/labels.h"
+#include "data/labels.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
 namespace fs = std::filesystem;
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 namespace {
 
 constexpr const char* kLayout =
@@ -217,4 +219,5 @@ Sample ClassificationDataset::get(size_t index, Rng& rng, const std::vector<size
   return s;
 }
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

@@ -12,10 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "yolo/data/dataset.h"
-#include "yolo/data/dataset_yaml.h"
+#include "data/dataset.h"
+#include "data/dataset_yaml.h"
+#include "yolo/version.h"
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 
 /// The dataset `data` names: a folder (as given, else in the datasets folder, else a dataset
 /// downloadable by name such as imagenet10: data/dataset_download.h), or a dataset YAML whose
@@ -59,4 +61,5 @@ class ClassificationDataset : public Dataset {
   std::vector<std::shared_ptr<const cv::Mat>> cached_;  // cache=ram: every image, decoded once (read-only after)
 };
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

@@ -1,4 +1,4 @@
-#include "yolo/data/dataset.h"
+#include "data/dataset.h"
 
 #include <fmt/ranges.h>
 
@@ -16,10 +16,12 @@
 #include "data/image_cache.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
 namespace fs = std::filesystem;
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 
 DetectionDataset::DetectionDataset(const std::vector<std::string>& sources, const std::vector<std::string>& names,
                                    DatasetOptions opts)
@@ -230,4 +232,5 @@ void DetectionDataset::close_mosaic() {
   opts_.hyp.mixup = 0;
 }
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

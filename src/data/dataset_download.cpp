@@ -13,13 +13,15 @@
 #include "io/archive.h"
 #include "io/download.h"
 #include "io/file_lock.h"
+#include "utils/suggest.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/suggest.h"
+#include "yolo/version.h"
 
 namespace fs = std::filesystem;
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 namespace {
 
 /// One archive of a dataset and the folder it is extracted into.
@@ -178,4 +180,5 @@ std::string classification_dataset_root(const std::string& data, const std::stri
   return root.string();
 }
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

@@ -17,11 +17,14 @@
 #include <string>
 #include <vector>
 
+#include "yolo/version.h"
+
 namespace YAML {
 class Node;
 }
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 
 /// The datasets folder, absolute: `given` when not empty, else $YOLO_DATASETS_DIR, else ./datasets
 /// (Ultralytics' datasets_dir default outside a git checkout).
@@ -43,4 +46,5 @@ std::string classification_dataset_root(const std::string& data, const std::stri
 /// The classification datasets downloadable by name from Ultralytics' assets.
 std::vector<std::string> classification_dataset_names();
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

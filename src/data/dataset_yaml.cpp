@@ -1,4 +1,4 @@
-#include "yolo/data/dataset_yaml.h"
+#include "data/dataset_yaml.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -11,13 +11,15 @@
 
 #include "data/builtin_datasets.h"
 #include "data/dataset_download.h"
+#include "utils/suggest.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/suggest.h"
+#include "yolo/version.h"
 
 namespace fs = std::filesystem;
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 namespace {
 
 /// The paths a split names, resolved against `root` (existing or not).
@@ -150,4 +152,5 @@ DataSpec load_data_spec(const std::string& yaml_path, const std::string& dataset
   return spec;
 }
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

@@ -13,10 +13,12 @@
 
 #include "data/image_cache.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
 namespace fs = std::filesystem;
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 namespace {
 
 constexpr const char* kInstall = "apt install dataset-fashion-mnist, or give the folder holding the idx files";
@@ -136,4 +138,5 @@ ConvertedCounts convert_fashion_mnist(const std::string& source_dir, const std::
   return counts;
 }
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

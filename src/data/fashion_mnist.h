@@ -8,7 +8,10 @@
 #include <string>
 #include <vector>
 
-namespace yolo::data {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace data {
 
 /// Where Debian's dataset-fashion-mnist puts the idx files.
 inline constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
@@ -36,4 +39,5 @@ struct ConvertedCounts {
 /// files, images and labels of different counts, or labels outside 0..9.
 ConvertedCounts convert_fashion_mnist(const std::string& source_dir, const std::string& out_dir);
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

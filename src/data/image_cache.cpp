@@ -10,10 +10,12 @@
 
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
 namespace fs = std::filesystem;
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 
 // ---- cache=disk: the decoded image as a NumPy .npy file next to it, as Ultralytics keeps it ----
 std::string npy_path(const std::string& image_file) { return fs::path(image_file).replace_extension(".npy").string(); }
@@ -78,4 +80,5 @@ cv::Mat read_image(const std::string& file, bool from_npy) {
   return im;
 }
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

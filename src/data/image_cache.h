@@ -10,7 +10,10 @@
 
 #include <opencv2/core.hpp>
 
-namespace yolo::data {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace data {
 
 /// `a/b.jpg` -> `a/b.npy`, where cache=disk keeps the decoded image, as Ultralytics does.
 std::string npy_path(const std::string& image_file);
@@ -49,4 +52,5 @@ void parallel_for(size_t n, F&& f) {
   if (error) std::rethrow_exception(error);
 }
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

@@ -1,4 +1,4 @@
-#include "yolo/data/labels.h"
+#include "data/labels.h"
 
 #include <unistd.h>
 
@@ -16,10 +16,12 @@
 
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
 namespace fs = std::filesystem;
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 namespace {
 
 constexpr uint64_t kCacheVersion = 1;
@@ -397,4 +399,5 @@ ScanResult scan_labels(const std::vector<std::string>& image_files, int64_t nc, 
   return result;
 }
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

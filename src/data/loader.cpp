@@ -1,4 +1,4 @@
-#include "yolo/data/loader.h"
+#include "data/loader.h"
 
 #include <algorithm>
 #include <numeric>
@@ -8,11 +8,13 @@
 #include <c10/core/StreamGuard.h>
 #include <c10/core/impl/VirtualGuardImpl.h>
 
-#include "yolo/data/dataset.h"
-#include "yolo/data/rng.h"
+#include "data/dataset.h"
+#include "data/rng.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 namespace {
 
 // Mixes the epoch into a stream distinct from any sample's (whose index is a position < 2^62).
@@ -268,4 +270,5 @@ std::optional<DeviceBatch> DevicePrefetcher::next() {
   return std::move(current->batch);
 }
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

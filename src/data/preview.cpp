@@ -1,20 +1,22 @@
-#include "yolo/data/preview.h"
+#include "data/preview.h"
 
 #include <algorithm>
 #include <filesystem>
 #include <opencv2/core.hpp>
 
+#include "data/dataset.h"
+#include "data/dataset_yaml.h"
+#include "data/loader.h"
 #include "plots/from_metrics.h"
 #include "plots/mosaic.h"
-#include "yolo/data/dataset.h"
-#include "yolo/data/dataset_yaml.h"
-#include "yolo/data/loader.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
 namespace fs = std::filesystem;
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 void save_batch_image(const Batch& batch, const std::vector<std::string>& names, const std::string& path) {
   plots::save_mosaic(plots::batch_tiles(batch), names, path);
 }
@@ -49,4 +51,5 @@ std::vector<std::string> preview_dataset(const std::string& data_yaml, const std
   return save_batch_previews(loader, n, dir, spec.names);
 }
 
-}  // namespace yolo::data
+}  // namespace data
+YOLO_END_NAMESPACE

@@ -1,13 +1,15 @@
-#include "yolo/engine/amp.h"
+#include "engine/amp.h"
 
 #include <cmath>
 
 #include <fmt/format.h>
 
+#include "utils/torch_compat.h"
 #include "yolo/utils/error.h"
-#include "yolo/utils/torch_compat.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 std::string to_string(Precision precision) {
   switch (precision) {
@@ -123,4 +125,5 @@ bool amp_outputs_agree(nn::Network& model, const torch::Device& device, Precisio
   return agree;
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

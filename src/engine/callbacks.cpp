@@ -4,10 +4,11 @@
 
 #include <fmt/ranges.h>
 
-#include "yolo/utils/suggest.h"
+#include "utils/suggest.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo {
+YOLO_BEGIN_NAMESPACE
 
 const std::vector<std::string>& callback_events() {
   static const std::vector<std::string> events{
@@ -39,4 +40,4 @@ void Callbacks::run(const std::string& event, TrainEvent& state) const {
   for (const auto& callback : it->second) callback(state);
 }
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

@@ -1,4 +1,4 @@
-#include "yolo/engine/checkpointing.h"
+#include "engine/checkpointing.h"
 
 #include <chrono>
 #include <ctime>
@@ -8,15 +8,16 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include "yolo/engine/optimizer.h"
-#include "yolo/io/checkpoint.h"
+#include "engine/optimizer.h"
+#include "io/checkpoint.h"
+#include "utils/torch_compat.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/torch_compat.h"
-#include "yolo_build_config.h"
 #include "yolo/version.h"
+#include "yolo_build_config.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace fs = std::filesystem;
 using io::PickleValue;
 
@@ -404,4 +405,5 @@ LoadedModel load_model_from_checkpoint(const std::string& path) {
   return loaded;
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

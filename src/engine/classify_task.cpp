@@ -6,13 +6,15 @@
 
 #include "data/classify_augment.h"
 #include "data/classify_dataset.h"
+#include "data/loader.h"
 #include "engine/task.h"
+#include "engine/validator.h"
 #include "loss/classification_loss.h"
-#include "yolo/data/loader.h"
-#include "yolo/engine/validator.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace {
 
 data::DataSpec load_data(const DataOptions& options) {
@@ -92,4 +94,5 @@ const Task& classify_task() {
   return task;
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

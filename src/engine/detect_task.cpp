@@ -2,15 +2,17 @@
 // mAP validation, letterboxed predict with NMS.
 #include <opencv2/imgproc.hpp>
 
+#include "data/augment.h"
+#include "data/dataset.h"
+#include "data/loader.h"
 #include "engine/task.h"
-#include "yolo/data/augment.h"
-#include "yolo/data/dataset.h"
-#include "yolo/data/loader.h"
-#include "yolo/engine/validator.h"
-#include "yolo/loss/detection_loss.h"
-#include "yolo/metrics/nms.h"
+#include "engine/validator.h"
+#include "loss/detection_loss.h"
+#include "metrics/nms.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace {
 
 data::DataSpec load_data(const DataOptions& options) {
@@ -110,4 +112,5 @@ const Task& detect_task() {
   return task;
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -1,4 +1,4 @@
-#include "yolo/engine/device.h"
+#include "engine/device.h"
 
 #include <ATen/record_function.h>
 
@@ -17,11 +17,13 @@
 #endif
 
 #include "utils/cpus.h"
+#include "utils/torch_compat.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/torch_compat.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace {
 
 std::string lowercase_without_spaces(std::string s) {
@@ -219,4 +221,5 @@ CudaReport query_cuda() {
   return report;
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -4,8 +4,10 @@
 #include <optional>
 
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace {
 
 std::optional<std::string> env(const char* name) {
@@ -66,4 +68,5 @@ DistributedEnv distributed_env_from_environment() {
 
 bool is_launched_worker() { return env(kLaunchedRankVar).value_or("") == "1"; }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -7,7 +7,10 @@
 // picture; the other units are process_group.h (store, collectives), gradient_reducer.h and launcher.h.
 #include <string>
 
-namespace yolo::engine {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 struct DistributedEnv {
   int rank = 0, local_rank = 0, world_size = 1;
@@ -27,4 +30,5 @@ inline constexpr const char* kLaunchedRankVar = "YOLO_DDP_LAUNCHED";
 /// True in a rank started by yolo::RankLauncher.
 bool is_launched_worker();
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -1,10 +1,12 @@
-#include "yolo/engine/ema.h"
+#include "engine/ema.h"
 
 #include <cmath>
 
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 std::vector<torch::Tensor> state_tensors(const torch::nn::Module& module) {
   std::vector<torch::Tensor> tensors;
@@ -46,4 +48,5 @@ void ModelEma::update(const torch::nn::Module& model) {
   at::_foreach_add_(ema_floats_, source_floats_, 1 - d);
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -4,8 +4,10 @@
 #include <mutex>
 
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 struct GradientReducer::Impl {
   struct Slot {
@@ -151,4 +153,5 @@ void GradientReducer::finish() {
   }
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

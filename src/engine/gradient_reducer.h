@@ -7,8 +7,10 @@
 #include <torch/torch.h>
 
 #include "engine/process_group.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 /// Averages gradients across ranks as PyTorch's DistributedDataParallel does: parameters are packed into
 /// buckets (in reverse order, as gradients arrive during backward), a hook on each parameter copies its
@@ -46,4 +48,5 @@ class GradientReducer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

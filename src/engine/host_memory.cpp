@@ -7,8 +7,9 @@
 #endif
 
 #include "yolo/process.h"
+#include "yolo/version.h"
 
-namespace yolo {
+YOLO_BEGIN_NAMESPACE
 
 void keep_freed_memory_in_heap() {
   static std::once_flag once;
@@ -25,4 +26,4 @@ void keep_freed_memory_in_heap() {
   });
 }
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

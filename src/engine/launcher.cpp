@@ -18,15 +18,17 @@
 
 #include <fmt/ranges.h>
 
+#include "engine/device.h"
 #include "engine/process_group.h"
 #include "yolo/config/args.h"
-#include "yolo/engine/device.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
 extern char** environ;
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace {
 
 std::string describe_status(int status) {
@@ -179,11 +181,12 @@ LaunchedRun* launched_run() {
   return launched;
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE
 
 // ---- the public launcher ------------------------------------------------------------------------
 
-namespace yolo {
+YOLO_BEGIN_NAMESPACE
 
 struct RankLauncher::Impl {
   engine::DistributedEnv env;  // this process's place
@@ -254,4 +257,4 @@ void RankLauncher::join(double timeout_seconds) {
     impl_->workers->join(std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds * 1000)));
 }
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

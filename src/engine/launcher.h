@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "engine/distributed_env.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 class HostedStore;
 
@@ -52,4 +54,5 @@ struct LaunchedRun {
 /// The run of the RankLauncher alive in this process (rank 0 only), or nullptr.
 LaunchedRun* launched_run();
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -1,15 +1,17 @@
-#include "yolo/engine/optimizer.h"
+#include "engine/optimizer.h"
 
 #include <cmath>
 #include <utility>
 #include <vector>
 
+#include "utils/suggest.h"
+#include "utils/torch_compat.h"
 #include "yolo/utils/error.h"
-#include "yolo/utils/torch_compat.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/suggest.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace {
 
 struct ParameterGroups {
@@ -267,4 +269,5 @@ torch::Tensor clip_grad_norm(const std::vector<torch::Tensor>& params, double ma
   return total;
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

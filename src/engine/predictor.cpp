@@ -1,4 +1,4 @@
-#include "yolo/engine/predictor.h"
+#include "engine/predictor.h"
 
 #include <algorithm>
 #include <chrono>
@@ -17,14 +17,16 @@
 #endif
 
 #include "config/resolve.h"
+#include "engine/device.h"
+#include "engine/run_dir.h"
 #include "engine/run_options.h"
 #include "engine/task.h"
-#include "yolo/engine/device.h"
-#include "yolo/engine/run_dir.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace {
 
 namespace fs = std::filesystem;
@@ -300,4 +302,5 @@ std::vector<Prediction> Predictor::run(const std::string& source) {
   return all;
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

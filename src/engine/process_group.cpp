@@ -35,11 +35,13 @@
 
 #include <fmt/ranges.h>
 
+#include "utils/torch_compat.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/torch_compat.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 #if YOLO_HAVE_GLOO
 
@@ -441,4 +443,5 @@ std::string ProcessGroup::share(const std::string&, const std::string& value) { 
 
 #endif  // YOLO_HAVE_GLOO
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

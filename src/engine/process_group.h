@@ -11,8 +11,10 @@
 #include <torch/torch.h>
 
 #include "engine/distributed_env.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 /// A rendezvous store hosted by this process on a port it holds from the start: `preferred` when free, else
 /// one the system picks (pass 0 for any). The ranks are told port() afterwards, so there is no window in
@@ -86,4 +88,5 @@ class ProcessGroup::Pending {
   virtual void wait() = 0;
 };
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

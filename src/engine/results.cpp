@@ -1,6 +1,8 @@
 #include "yolo/engine/results.h"
 
-namespace yolo {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
 
 std::vector<std::pair<std::string, double>> ValResults::results_dict() const {
   if (task == "classify")
@@ -18,4 +20,4 @@ double ValResults::total_loss() const {
   return sum;
 }
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

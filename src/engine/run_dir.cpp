@@ -1,10 +1,12 @@
-#include "yolo/engine/run_dir.h"
+#include "engine/run_dir.h"
 
 #include <filesystem>
 
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 namespace fs = std::filesystem;
 
@@ -31,4 +33,5 @@ std::string run_folder(const std::string& project, const std::string& task, cons
   return increment_path((fs::path(base) / leaf).string(), exist_ok);
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

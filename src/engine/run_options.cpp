@@ -4,8 +4,10 @@
 
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace {
 
 data::AugmentOptions augment_options(const TrainArgs& a) {
@@ -97,4 +99,5 @@ RunOptions make_run_options(const TrainArgs& a, const std::string& task) {
   return o;
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

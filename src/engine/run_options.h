@@ -6,12 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "data/options.h"
+#include "engine/validator.h"
+#include "loss/detection_loss.h"
 #include "yolo/config/args.h"
-#include "yolo/data/options.h"
-#include "yolo/engine/validator.h"
-#include "yolo/loss/detection_loss.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 /// Where a task's data comes from and how images are prepared.
 struct DataOptions {
@@ -93,4 +95,5 @@ RunOptions make_run_options(const TrainArgs& args, const std::string& task);
 /// The options of detection datasets for training or validation, as make_run_options() sets them.
 data::DatasetOptions detection_dataset_options(const TrainArgs& args, bool train);
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

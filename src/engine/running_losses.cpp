@@ -1,8 +1,10 @@
 #include "engine/running_losses.h"
 
-#include "yolo/engine/device.h"
+#include "engine/device.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 RunningLosses::RunningLosses(int64_t count, const torch::Device& device, std::chrono::milliseconds refresh)
     : count_(count),
@@ -36,4 +38,5 @@ RunningLosses::Reading RunningLosses::read() {
   return reading;
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -8,7 +8,10 @@
 
 #include <torch/torch.h>
 
-namespace yolo::engine {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 class RunningLosses {
  public:
@@ -40,4 +43,5 @@ class RunningLosses {
   Clock::time_point last_read_ = Clock::now();
 };
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -1,10 +1,12 @@
 #include "engine/task.h"
 
 #include "config/resolve.h"
-#include "yolo/data/loader.h"
+#include "data/loader.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 data::LoaderOptions loader_options(const DataOptions& options, const LoaderRequest& request, bool shuffle) {
   data::LoaderOptions lo;
@@ -39,4 +41,5 @@ const Task& task_named(const std::string& name) {
   YOLO_FAIL("task={} is not one yolocpp runs: detect or classify", name);
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -11,18 +11,20 @@
 #include <opencv2/core.hpp>
 #include <torch/torch.h>
 
+#include "data/dataset_yaml.h"
+#include "data/options.h"
 #include "engine/run_options.h"
-#include "yolo/data/options.h"
-#include "yolo/data/dataset_yaml.h"
 #include "yolo/engine/results.h"
 #include "yolo/nn/network.h"
+#include "yolo/version.h"
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 class DataLoader;
 struct Batch;
-}  // namespace yolo::data
+}  // namespace data
 
-namespace yolo::engine {
+namespace engine {
 
 class ProcessGroup;
 
@@ -92,4 +94,5 @@ void check_input_size(const nn::NetworkImpl& model, int64_t imgsz);
 /// The task called `name`; any other name is an error listing the tasks there are.
 const Task& task_named(const std::string& name);
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -1,4 +1,4 @@
-#include "yolo/engine/trainer.h"
+#include "engine/trainer.h"
 
 #include <chrono>
 #include <cmath>
@@ -10,7 +10,15 @@
 #include <fmt/ranges.h>
 
 #include "config/resolve.h"
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "engine/amp.h"
+#include "engine/checkpointing.h"
+#include "engine/device.h"
+#include "engine/ema.h"
+#include "engine/optimizer.h"
 #include "engine/process_group.h"
+#include "engine/run_dir.h"
 #include "engine/run_options.h"
 #include "engine/running_losses.h"
 #include "engine/task.h"
@@ -18,18 +26,12 @@
 #include "loggers/model_graph.h"
 #include "loggers/run_loggers.h"
 #include "plots/from_metrics.h"
-#include "yolo/data/dataset.h"
-#include "yolo/data/loader.h"
-#include "yolo/engine/amp.h"
-#include "yolo/engine/checkpointing.h"
-#include "yolo/engine/device.h"
-#include "yolo/engine/ema.h"
-#include "yolo/engine/optimizer.h"
-#include "yolo/engine/run_dir.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace {
 
 namespace fs = std::filesystem;
@@ -614,4 +616,5 @@ TrainResults train(nn::Network model, const TrainArgs& args, const Callbacks& ca
   return Trainer(std::move(model), task, std::move(options), args, callbacks).run();
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

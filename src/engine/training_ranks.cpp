@@ -9,8 +9,10 @@
 #include "engine/launcher.h"
 #include "engine/process_group.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 TrainingRanks::TrainingRanks() = default;
 
@@ -129,4 +131,5 @@ void TrainingRanks::finish_backward() {
   if (reducer_) reducer_->finish();
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -9,11 +9,13 @@
 
 #include <torch/torch.h>
 
+#include "engine/device.h"
 #include "engine/distributed_env.h"
-#include "yolo/engine/device.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 
 class ProcessGroup;
 class GradientReducer;
@@ -61,4 +63,5 @@ class TrainingRanks {
   std::optional<LogLevel> saved_log_level_;
 };
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

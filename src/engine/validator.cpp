@@ -1,4 +1,4 @@
-#include "yolo/engine/validator.h"
+#include "engine/validator.h"
 
 #include <array>
 #include <cctype>
@@ -6,30 +6,32 @@
 #include <cmath>
 #include <filesystem>
 
+#include "config/resolve.h"
+#include "data/dataset.h"
+#include "data/dataset_yaml.h"
+#include "data/loader.h"
+#include "engine/device.h"
+#include "engine/process_group.h"
+#include "engine/run_dir.h"
 #include "engine/run_options.h"
 #include "engine/task.h"
-#include "yolo/data/dataset.h"
-#include "yolo/data/dataset_yaml.h"
-#include "yolo/data/loader.h"
-#include "yolo/engine/device.h"
-#include "config/resolve.h"
-#include "engine/process_group.h"
-#include "yolo/engine/run_dir.h"
-#include "yolo/io/checkpoint.h"
+#include "io/checkpoint.h"
 #include "metrics/classify_metrics.h"
+#include "metrics/confusion_matrix.h"
+#include "metrics/det_metrics.h"
+#include "metrics/nms.h"
 #include "plots/from_metrics.h"
 #include "plots/mosaic.h"
 #include "plots/val_state.h"
 #include "plots/validation_plots.h"
+#include "utils/boxes.h"
 #include "utils/json.h"
-#include "yolo/metrics/confusion_matrix.h"
-#include "yolo/metrics/det_metrics.h"
-#include "yolo/metrics/nms.h"
-#include "yolo/utils/boxes.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::engine {
+YOLO_BEGIN_NAMESPACE
+namespace engine {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -399,4 +401,5 @@ ValResults validate(nn::Network model, const ValArgs& args) {
   return validator(fused, device, nullptr, nullptr);
 }
 
-}  // namespace yolo::engine
+}  // namespace engine
+YOLO_END_NAMESPACE

@@ -1,13 +1,15 @@
 #include "export/dnn_model.h"
 
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 #include "yolo_build_config.h"
 #if YOLO_HAVE_OPENCV_DNN
 #include <opencv2/core/utils/logger.hpp>
 #include <opencv2/dnn.hpp>
 #endif
 
-namespace yolo::exporter {
+YOLO_BEGIN_NAMESPACE
+namespace exporter {
 
 #if YOLO_HAVE_OPENCV_DNN
 
@@ -98,4 +100,5 @@ OpenCvDnnModel::~OpenCvDnnModel() = default;
 OpenCvDnnModel::OpenCvDnnModel(OpenCvDnnModel&&) noexcept = default;
 OpenCvDnnModel& OpenCvDnnModel::operator=(OpenCvDnnModel&&) noexcept = default;
 
-}  // namespace yolo::exporter
+}  // namespace exporter
+YOLO_END_NAMESPACE

@@ -8,8 +8,10 @@
 #include <torch/torch.h>
 
 #include "export/onnx_metadata.h"
+#include "yolo/version.h"
 
-namespace yolo::exporter {
+YOLO_BEGIN_NAMESPACE
+namespace exporter {
 
 class OpenCvDnnModel {
  public:
@@ -38,4 +40,5 @@ class OpenCvDnnModel {
   OnnxMetadata metadata_;
 };
 
-}  // namespace yolo::exporter
+}  // namespace exporter
+YOLO_END_NAMESPACE

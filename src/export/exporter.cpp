@@ -12,14 +12,15 @@
 
 #include "export/onnx_export.h"
 #include "export/python_literal.h"
+#include "utils/suggest.h"
 #include "yolo/nn/model.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/suggest.h"
 #include "yolo/version.h"
 #include "yolo_build_config.h"
 
-namespace yolo::exporter {
+YOLO_BEGIN_NAMESPACE
+namespace exporter {
 namespace {
 
 namespace fs = std::filesystem;
@@ -207,4 +208,5 @@ void check_onnx_file(const std::string& path) {
 std::string onnx_library_version() { return "none"; }
 #endif
 
-}  // namespace yolo::exporter
+}  // namespace exporter
+YOLO_END_NAMESPACE

@@ -8,15 +8,17 @@
 #include <vector>
 
 #include "yolo/config/args.h"
+#include "yolo/version.h"
 
 namespace torch::nn {
 class Module;
 }
-namespace yolo::nn {
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 class NetworkImpl;
-}
+}  // namespace nn
 
-namespace yolo::exporter {
+namespace exporter {
 
 /// The opsets an exported ONNX graph may declare, and the one it declares unless asked.
 constexpr int64_t kMinOpset = 12, kMaxOpset = 20, kDefaultOpset = 17;
@@ -63,4 +65,5 @@ std::vector<std::pair<std::string, std::string>> export_metadata(const NetworkIn
                                                                  const std::vector<std::string>& names,
                                                                  const ExportOptions& options);
 
-}  // namespace yolo::exporter
+}  // namespace exporter
+YOLO_END_NAMESPACE

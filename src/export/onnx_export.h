@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "export/exporter.h"
+#include "yolo/version.h"
 
-namespace yolo::exporter {
+YOLO_BEGIN_NAMESPACE
+namespace exporter {
 
 struct OnnxOptions {
   int64_t opset = 17;
@@ -31,4 +33,5 @@ void check_onnx_file(const std::string& path);
 /// The ONNX library version this build checks graphs with ("1.12.0").
 std::string onnx_library_version();
 
-}  // namespace yolo::exporter
+}  // namespace exporter
+YOLO_END_NAMESPACE

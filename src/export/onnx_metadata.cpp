@@ -5,8 +5,10 @@
 
 #include "export/python_literal.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::exporter {
+YOLO_BEGIN_NAMESPACE
+namespace exporter {
 namespace {
 
 // Protobuf wire format: each field is a varint key (number << 3 | wire type), then its payload.
@@ -123,4 +125,5 @@ OnnxMetadata read_onnx_metadata(const std::string& path) {
   return metadata;
 }
 
-}  // namespace yolo::exporter
+}  // namespace exporter
+YOLO_END_NAMESPACE

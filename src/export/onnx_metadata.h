@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
-namespace yolo::exporter {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace exporter {
 
 struct OnnxMetadata {
   std::map<std::string, std::string> props;  ///< every metadata_props entry, as written
@@ -23,4 +26,5 @@ struct OnnxMetadata {
 /// that is not ONNX, or an ONNX model without Ultralytics' keys (task, names, imgsz), is an error naming it.
 OnnxMetadata read_onnx_metadata(const std::string& path);
 
-}  // namespace yolo::exporter
+}  // namespace exporter
+YOLO_END_NAMESPACE

@@ -5,8 +5,10 @@
 
 #include "export/dnn_model.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::exporter {
+YOLO_BEGIN_NAMESPACE
+namespace exporter {
 
 bool is_onnx_file(const std::string& path) {
   auto ext = std::filesystem::path(path).extension().string();
@@ -71,4 +73,5 @@ std::shared_ptr<nn::NetworkImpl> OnnxNetworkImpl::rebuild(std::optional<int64_t>
 
 int64_t OnnxNetworkImpl::fixed_imgsz() const { return metadata().dynamic ? 0 : metadata().imgsz[0]; }
 
-}  // namespace yolo::exporter
+}  // namespace exporter
+YOLO_END_NAMESPACE

@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "yolo/nn/network.h"
+#include "yolo/version.h"
 
-namespace yolo::exporter {
+YOLO_BEGIN_NAMESPACE
+namespace exporter {
 
 class OpenCvDnnModel;
 struct OnnxMetadata;
@@ -51,4 +53,5 @@ class OnnxNetworkImpl : public nn::NetworkImpl {
   std::string path_;
 };
 
-}  // namespace yolo::exporter
+}  // namespace exporter
+YOLO_END_NAMESPACE

@@ -6,8 +6,10 @@
 #include <fmt/format.h>
 
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::exporter {
+YOLO_BEGIN_NAMESPACE
+namespace exporter {
 namespace {
 
 /// A reader of the few literal forms above: strings, numbers, names (True, None), lists and dicts.
@@ -178,4 +180,5 @@ std::vector<int64_t> parse_int_list_literal(const std::string& text) {
   return values;
 }
 
-}  // namespace yolo::exporter
+}  // namespace exporter
+YOLO_END_NAMESPACE

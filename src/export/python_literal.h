@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
-namespace yolo::exporter {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace exporter {
 
 /// Python's repr() of a str: 'text', or "it's" when the text holds a single quote and no double one.
 std::string python_repr(const std::string& text);
@@ -22,4 +25,5 @@ std::map<std::string, std::string> parse_flat_dict_literal(const std::string& te
 /// A list of ints "[640, 640]", or one int "640".
 std::vector<int64_t> parse_int_list_literal(const std::string& text);
 
-}  // namespace yolo::exporter
+}  // namespace exporter
+YOLO_END_NAMESPACE

@@ -16,13 +16,15 @@
 #include <set>
 #include <utility>
 
-#include "yolo/io/zip.h"
+#include "io/zip.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
 namespace fs = std::filesystem;
 
-namespace yolo::io {
+YOLO_BEGIN_NAMESPACE
+namespace io {
 namespace {
 
 constexpr uint64_t kRatioFloor = uint64_t{64} << 20;
@@ -220,4 +222,5 @@ std::vector<std::string> extract_zip(const fs::path& archive, const fs::path& ta
   return placed;
 }
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

@@ -9,7 +9,10 @@
 #include <string>
 #include <vector>
 
-namespace yolo::io {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace io {
 
 /// Bounds on what one archive may put on disk.
 struct ExtractLimits {
@@ -27,4 +30,5 @@ struct ExtractLimits {
 std::vector<std::string> extract_zip(const std::filesystem::path& archive, const std::filesystem::path& target,
                                      const ExtractLimits& limits = {});
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

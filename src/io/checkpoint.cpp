@@ -1,4 +1,4 @@
-#include "yolo/io/checkpoint.h"
+#include "io/checkpoint.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -16,11 +16,13 @@
 
 #include "io/legacy_format.h"
 #include "io/weights.h"
-#include "yolo/io/zip.h"
+#include "io/zip.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::io {
+YOLO_BEGIN_NAMESPACE
+namespace io {
 
 // Defined here, next to the other LibTorch code, so that the pickle layer compiles without it.
 PickleValue::PickleValue(const at::Tensor& tensor) : node_(tensor_node(std::make_shared<const at::Tensor>(tensor))) {}
@@ -543,4 +545,5 @@ std::string to_yaml(const PickleValue& value) {
   return out;
 }
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

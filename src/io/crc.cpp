@@ -3,9 +3,11 @@
 #include <array>
 #include <cstddef>
 
-#include "yolo/io/zip.h"
+#include "io/zip.h"
+#include "yolo/version.h"
 
-namespace yolo::io {
+YOLO_BEGIN_NAMESPACE
+namespace io {
 namespace {
 
 /// Tables for slicing-by-8 of the reflected CRC with polynomial `Poly` (bit-reversed form):
@@ -54,4 +56,5 @@ uint32_t masked_crc32c(std::string_view data) {
   return ((crc >> 15) | (crc << 17)) + 0xA282EAD8u;
 }
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

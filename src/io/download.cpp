@@ -20,7 +20,8 @@
 
 namespace fs = std::filesystem;
 
-namespace yolo::io {
+YOLO_BEGIN_NAMESPACE
+namespace io {
 namespace {
 
 struct Mirror {
@@ -274,4 +275,5 @@ void download_file(const DownloadRequest& request, const DownloadOptions& option
   log_progress(fmt::format("Downloaded {} ({})", file.filename().string(), human_size(file_size_or_zero(file))), true);
 }
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

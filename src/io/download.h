@@ -11,7 +11,10 @@
 #include <optional>
 #include <string>
 
-namespace yolo::io {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace io {
 
 /// One file to fetch.
 struct DownloadRequest {
@@ -47,4 +50,5 @@ bool is_url(const std::string& text);
 /// The file name a URL ends with, without query or fragment ("https://x/a/coco8.zip?dl=1" -> "coco8.zip").
 std::string url_file_name(const std::string& url);
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

@@ -10,8 +10,10 @@
 
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::io {
+YOLO_BEGIN_NAMESPACE
+namespace io {
 
 FileLock::FileLock(std::filesystem::path path, const std::string& what) : path_(std::move(path)) {
   std::error_code ec;
@@ -48,4 +50,5 @@ FileLock::~FileLock() {
   ::close(fd_);
 }
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

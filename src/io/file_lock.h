@@ -5,7 +5,10 @@
 #include <filesystem>
 #include <string>
 
-namespace yolo::io {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace io {
 
 class FileLock {
  public:
@@ -22,4 +25,5 @@ class FileLock {
   int fd_ = -1;
 };
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

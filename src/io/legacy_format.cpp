@@ -3,11 +3,13 @@
 #include <cstdint>
 #include <unordered_set>
 
-#include "yolo/io/pickle.h"
+#include "io/pickle.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::io {
+YOLO_BEGIN_NAMESPACE
+namespace io {
 
 namespace {
 
@@ -146,4 +148,5 @@ LegacyLayout read_legacy_layout(std::string_view bytes, const std::string& sourc
   return layout;
 }
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

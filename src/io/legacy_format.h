@@ -8,7 +8,10 @@
 #include <string_view>
 #include <unordered_map>
 
-namespace yolo::io {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace io {
 
 /// Where the parts of a legacy file are, every one checked against the file.
 struct LegacyLayout {
@@ -25,4 +28,5 @@ bool looks_like_legacy_checkpoint(std::string_view bytes);
 /// the file. Throws yolo::Error naming `source_name` and what is wrong.
 LegacyLayout read_legacy_layout(std::string_view bytes, const std::string& source_name);
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

@@ -1,4 +1,4 @@
-#include "yolo/io/pickle.h"
+#include "io/pickle.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -9,8 +9,10 @@
 
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::io {
+YOLO_BEGIN_NAMESPACE
+namespace io {
 
 // ---- PickleValue -----------------------------------------------------------------------------
 
@@ -981,4 +983,5 @@ PickleValue unpickle_next(std::string_view data, size_t& offset, const std::stri
 
 std::string pickle(const PickleValue& root, const TensorSaver& save_tensor) { return Pickler(save_tensor).run(root); }
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

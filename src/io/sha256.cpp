@@ -8,8 +8,10 @@
 #include <fmt/format.h>
 
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::io {
+YOLO_BEGIN_NAMESPACE
+namespace io {
 namespace {
 
 constexpr std::array<uint32_t, 64> kRoundConstants = {
@@ -92,4 +94,5 @@ std::string sha256_file(const std::string& path) {
   return sha.hex_digest();
 }
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

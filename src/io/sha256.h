@@ -5,7 +5,10 @@
 #include <string>
 #include <string_view>
 
-namespace yolo::io {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace io {
 
 /// Incremental SHA-256: update() with the data in any number of pieces, then hex_digest().
 class Sha256 {
@@ -27,4 +30,5 @@ class Sha256 {
 /// The SHA-256 of a file's contents, as 64 lowercase hex digits; throws when it cannot be read.
 std::string sha256_file(const std::string& path);
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

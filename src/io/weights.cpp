@@ -7,12 +7,14 @@
 #include <fmt/ranges.h>
 
 #include "io/download.h"
+#include "utils/suggest.h"
 #include "yolo/utils/error.h"
-#include "yolo/utils/suggest.h"
+#include "yolo/version.h"
 
 namespace fs = std::filesystem;
 
-namespace yolo::io {
+YOLO_BEGIN_NAMESPACE
+namespace io {
 namespace {
 
 constexpr const char* kAssetsRelease = "https://github.com/ultralytics/assets/releases/download/v8.3.0/";
@@ -130,4 +132,5 @@ std::string torchvision_weights(const std::string& architecture) {
   return resolve_weights(it->second);
 }
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

@@ -10,7 +10,10 @@
 #include <string>
 #include <vector>
 
-namespace yolo::io {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace io {
 
 /// A local path for a weights file: `path` itself when it exists; for a published name (above) or
 /// an http(s) URL, the cached copy, downloaded first when absent (into the folder `path` names, if
@@ -28,4 +31,5 @@ std::vector<std::string> published_weights_names();
 /// The folder downloaded Ultralytics weights go to (see YOLO_WEIGHTS_DIR above).
 std::filesystem::path weights_dir();
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

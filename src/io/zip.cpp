@@ -1,4 +1,4 @@
-#include "yolo/io/zip.h"
+#include "io/zip.h"
 
 #include <zlib.h>
 
@@ -6,8 +6,10 @@
 #include <limits>
 
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::io {
+YOLO_BEGIN_NAMESPACE
+namespace io {
 namespace {
 
 constexpr uint32_t kLocalHeaderSignature = 0x04034b50;
@@ -314,4 +316,5 @@ std::string ZipWriter::finish() {
   return archive;
 }
 
-}  // namespace yolo::io
+}  // namespace io
+YOLO_END_NAMESPACE

@@ -4,8 +4,10 @@
 #include <fmt/ranges.h>
 
 #include "yolo/nn/network.h"
+#include "yolo/version.h"
 
-namespace yolo::loggers {
+YOLO_BEGIN_NAMESPACE
+namespace loggers {
 namespace {
 
 std::string arg_text(const nn::ModuleArg& arg) {
@@ -50,4 +52,5 @@ std::vector<GraphNode> network_graph(const nn::NetworkImpl& network) {
   return nodes;
 }
 
-}  // namespace yolo::loggers
+}  // namespace loggers
+YOLO_END_NAMESPACE

@@ -5,12 +5,14 @@
 
 #include "loggers/tensorboard.h"
 #include "yolo/nn/spec.h"
+#include "yolo/version.h"
 
-namespace yolo::nn {
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 class NetworkImpl;
-}  // namespace yolo::nn
+}  // namespace nn
 
-namespace yolo::loggers {
+namespace loggers {
 
 /// Nodes "images" (the input), then "model.0", "model.1", ... with the module name as op and the row's
 /// `repeats` and `args` as attributes. Output shapes are left empty (a caller that ran a forward pass may fill
@@ -21,4 +23,5 @@ std::vector<GraphNode> model_graph(const nn::ModelSpec& spec);
 /// the chain of its top-level modules.
 std::vector<GraphNode> network_graph(const nn::NetworkImpl& network);
 
-}  // namespace yolo::loggers
+}  // namespace loggers
+YOLO_END_NAMESPACE

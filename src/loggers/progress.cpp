@@ -8,8 +8,10 @@
 #include <fmt/ranges.h>
 
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::loggers {
+YOLO_BEGIN_NAMESPACE
+namespace loggers {
 namespace {
 
 double steady_seconds() {
@@ -95,4 +97,5 @@ void log_summary(const RunSummary& summary) {
   for (const auto& line : summary_lines(summary)) log_info("{}", line);
 }
 
-}  // namespace yolo::loggers
+}  // namespace loggers
+YOLO_END_NAMESPACE

@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "loggers/records.h"
+#include "yolo/version.h"
 
-namespace yolo::loggers {
+YOLO_BEGIN_NAMESPACE
+namespace loggers {
 
 struct ProgressOptions {
   double redraw_interval = 0.1;       ///< seconds between redraws on a terminal
@@ -61,4 +63,5 @@ std::vector<std::string> summary_lines(const RunSummary& summary);
 /// summary_lines() through log_info.
 void log_summary(const RunSummary& summary);
 
-}  // namespace yolo::loggers
+}  // namespace loggers
+YOLO_END_NAMESPACE

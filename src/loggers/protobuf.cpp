@@ -2,7 +2,10 @@
 
 #include <cstring>
 
-namespace yolo::loggers {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace loggers {
 namespace {
 enum WireType { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
 
@@ -51,4 +54,5 @@ ProtoMessage& ProtoMessage::add_bytes(int field, std::string_view value) {
   return *this;
 }
 
-}  // namespace yolo::loggers
+}  // namespace loggers
+YOLO_END_NAMESPACE

@@ -5,7 +5,10 @@
 #include <string>
 #include <string_view>
 
-namespace yolo::loggers {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace loggers {
 
 /// One protobuf message being built: fields are appended in the order called.
 class ProtoMessage {
@@ -26,4 +29,5 @@ class ProtoMessage {
   std::string bytes_;
 };
 
-}  // namespace yolo::loggers
+}  // namespace loggers
+YOLO_END_NAMESPACE

@@ -11,10 +11,12 @@
 
 #include "utils/json.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
 namespace fs = std::filesystem;
 
-namespace yolo::loggers {
+YOLO_BEGIN_NAMESPACE
+namespace loggers {
 namespace {
 
 std::string trim(const std::string& s) {
@@ -143,4 +145,5 @@ std::vector<EpochRecord> read_metrics_jsonl(const std::string& path) {
   return records;
 }
 
-}  // namespace yolo::loggers
+}  // namespace loggers
+YOLO_END_NAMESPACE

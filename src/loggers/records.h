@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "yolo/engine/callbacks.h"
+#include "yolo/version.h"
 
-namespace yolo::loggers {
+YOLO_BEGIN_NAMESPACE
+namespace loggers {
 
 /// An epoch's named values in column order, e.g. time, train/box_loss, ..., metrics/mAP50-95(B), ..., lr/pg2.
 struct EpochRecord {
@@ -35,4 +37,5 @@ void append_metrics_jsonl(const std::string& path, const EpochRecord& record);
 /// Every record of a metrics.jsonl; null values read back as NaN.
 std::vector<EpochRecord> read_metrics_jsonl(const std::string& path);
 
-}  // namespace yolo::loggers
+}  // namespace loggers
+YOLO_END_NAMESPACE

@@ -16,10 +16,12 @@
 #include "plots/validation_plots.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
 namespace fs = std::filesystem;
 
-namespace yolo::loggers {
+YOLO_BEGIN_NAMESPACE
+namespace loggers {
 namespace {
 
 double steady_seconds() {
@@ -188,4 +190,5 @@ void attach_run_loggers(Callbacks& callbacks, RunLoggerOptions options) {
     callbacks.add(event, [loggers, method = method](TrainEvent& e) { ((*loggers).*method)(e); });
 }
 
-}  // namespace yolo::loggers
+}  // namespace loggers
+YOLO_END_NAMESPACE

@@ -9,8 +9,10 @@
 #include "loggers/tensorboard.h"
 #include "plots/plots.h"
 #include "yolo/engine/callbacks.h"
+#include "yolo/version.h"
 
-namespace yolo::loggers {
+YOLO_BEGIN_NAMESPACE
+namespace loggers {
 
 struct RunLoggerOptions {
   std::string save_dir;
@@ -30,4 +32,5 @@ void attach_run_loggers(Callbacks& callbacks, RunLoggerOptions options);
 std::string progress_header(const std::vector<std::string>& loss_names);
 std::string progress_status(const TrainEvent& event);
 
-}  // namespace yolo::loggers
+}  // namespace loggers
+YOLO_END_NAMESPACE

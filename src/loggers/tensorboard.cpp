@@ -12,10 +12,12 @@
 #include "io/crc.h"
 #include "loggers/protobuf.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
 namespace fs = std::filesystem;
 
-namespace yolo::loggers {
+YOLO_BEGIN_NAMESPACE
+namespace loggers {
 namespace {
 
 // Field numbers of tensorflow's event.proto, summary.proto, graph.proto, node_def.proto, attr_value.proto
@@ -150,4 +152,5 @@ void TensorBoardWriter::flush() {
   YOLO_CHECK(out_, "cannot write the TensorBoard event file {} (disk full?)", path_);
 }
 
-}  // namespace yolo::loggers
+}  // namespace loggers
+YOLO_END_NAMESPACE

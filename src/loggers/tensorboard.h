@@ -9,11 +9,14 @@
 #include <string_view>
 #include <vector>
 
+#include "yolo/version.h"
+
 namespace cv {
 class Mat;
 }
 
-namespace yolo::loggers {
+YOLO_BEGIN_NAMESPACE
+namespace loggers {
 
 /// TFRecord framing of one record: length (u64 LE), masked CRC-32C of the length, data, masked CRC-32C of data.
 std::string tfrecord(std::string_view data);
@@ -54,4 +57,5 @@ class TensorBoardWriter {
   std::ofstream out_;
 };
 
-}  // namespace yolo::loggers
+}  // namespace loggers
+YOLO_END_NAMESPACE

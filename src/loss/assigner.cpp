@@ -1,12 +1,14 @@
-#include "yolo/loss/assigner.h"
+#include "loss/assigner.h"
 
 #include <algorithm>
 #include <vector>
 
-#include "yolo/loss/iou.h"
+#include "loss/iou.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::loss {
+YOLO_BEGIN_NAMESPACE
+namespace loss {
 
 namespace {
 
@@ -114,4 +116,5 @@ Assignment TaskAlignedAssigner::operator()(const torch::Tensor& pred_scores, con
   return {target_labels, target_bboxes, target_scores, fg_mask, gt_index};
 }
 
-}  // namespace yolo::loss
+}  // namespace loss
+YOLO_END_NAMESPACE

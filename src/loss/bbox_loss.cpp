@@ -1,10 +1,12 @@
-#include "yolo/loss/bbox_loss.h"
+#include "loss/bbox_loss.h"
 
-#include "yolo/loss/iou.h"
-#include "yolo/utils/boxes.h"
+#include "loss/iou.h"
+#include "utils/boxes.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::loss {
+YOLO_BEGIN_NAMESPACE
+namespace loss {
 
 torch::Tensor distribution_focal_loss(const torch::Tensor& pred_logits, const torch::Tensor& target_ltrb) {
   YOLO_CHECK(pred_logits.dim() == 3 && target_ltrb.dim() == 2 && pred_logits.size(0) == target_ltrb.size(0) &&
@@ -51,4 +53,5 @@ BboxLoss::Result BboxLoss::operator()(const torch::Tensor& pred_dist, const torc
   return {box, dfl};
 }
 
-}  // namespace yolo::loss
+}  // namespace loss
+YOLO_END_NAMESPACE

@@ -3,8 +3,10 @@
 #include <fmt/ranges.h>
 
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::loss {
+YOLO_BEGIN_NAMESPACE
+namespace loss {
 
 torch::Tensor classification_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
   YOLO_CHECK(logits.dim() == 2 && labels.dim() == 1 && logits.size(0) == labels.size(0),
@@ -13,4 +15,5 @@ torch::Tensor classification_loss(const torch::Tensor& logits, const torch::Tens
   return torch::nn::functional::cross_entropy(logits.to(torch::kFloat32), labels.to(logits.device(), torch::kLong));
 }
 
-}  // namespace yolo::loss
+}  // namespace loss
+YOLO_END_NAMESPACE

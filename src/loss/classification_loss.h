@@ -4,9 +4,13 @@
 // `label_smoothing` key is a deprecated, ignored argument.)
 #include <torch/torch.h>
 
-namespace yolo::loss {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace loss {
 
 /// logits [B, nc] (any floating dtype; computed in float32), labels [B] class indices -> the scalar loss.
 torch::Tensor classification_loss(const torch::Tensor& logits, const torch::Tensor& labels);
 
-}  // namespace yolo::loss
+}  // namespace loss
+YOLO_END_NAMESPACE

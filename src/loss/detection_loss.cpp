@@ -1,4 +1,4 @@
-#include "yolo/loss/detection_loss.h"
+#include "loss/detection_loss.h"
 
 #include <algorithm>
 #include <utility>
@@ -6,10 +6,12 @@
 
 #include <ATen/record_function.h>
 
-#include "yolo/utils/boxes.h"
+#include "utils/boxes.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::loss {
+YOLO_BEGIN_NAMESPACE
+namespace loss {
 
 namespace {
 
@@ -130,4 +132,5 @@ DetectionLoss::Result DetectionLoss::operator()(const std::vector<torch::Tensor>
   return {(gained * static_cast<double>(batch)).sum(), gained.detach()};
 }
 
-}  // namespace yolo::loss
+}  // namespace loss
+YOLO_END_NAMESPACE

@@ -1,10 +1,12 @@
-#include "yolo/loss/iou.h"
+#include "loss/iou.h"
 
 #include <cmath>
 
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::loss {
+YOLO_BEGIN_NAMESPACE
+namespace loss {
 
 torch::Tensor bbox_iou(const torch::Tensor& a, const torch::Tensor& b, IouType type, double eps) {
   YOLO_CHECK(a.size(-1) == 4 && b.size(-1) == 4, "bbox_iou: boxes must end in 4 xyxy coordinates, got {} and {}",
@@ -45,4 +47,5 @@ torch::Tensor bbox_iou(const torch::Tensor& a, const torch::Tensor& b, IouType t
   return iou - (centre_dist_sq / diagonal_sq + aspect_term * trade_off);
 }
 
-}  // namespace yolo::loss
+}  // namespace loss
+YOLO_END_NAMESPACE

@@ -1,4 +1,4 @@
-#include "yolo/metrics/ap.h"
+#include "metrics/ap.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,8 +7,10 @@
 
 #include "metrics/numpy_compat.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::metrics {
+YOLO_BEGIN_NAMESPACE
+namespace metrics {
 namespace {
 
 std::vector<double> to_doubles(const torch::Tensor& t) {
@@ -198,4 +200,5 @@ std::vector<std::pair<std::string, double>> DetectionMetrics::results_dict() con
           {"fitness", fitness}};
 }
 
-}  // namespace yolo::metrics
+}  // namespace metrics
+YOLO_END_NAMESPACE

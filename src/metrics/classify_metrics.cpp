@@ -3,8 +3,10 @@
 #include <cstdio>
 
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::metrics {
+YOLO_BEGIN_NAMESPACE
+namespace metrics {
 
 ClassifyAccuracy classify_accuracy(const torch::Tensor& ranked, const torch::Tensor& targets) {
   YOLO_CHECK(ranked.dim() == 2 && targets.dim() == 1 && ranked.size(0) == targets.size(0) && ranked.size(0) > 0,
@@ -24,4 +26,5 @@ std::string format_classify_table(const ClassifyAccuracy& accuracy) {
   return std::string(header) + "\n" + row;
 }
 
-}  // namespace yolo::metrics
+}  // namespace metrics
+YOLO_END_NAMESPACE

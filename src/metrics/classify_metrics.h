@@ -4,7 +4,10 @@
 
 #include <torch/torch.h>
 
-namespace yolo::metrics {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace metrics {
 
 struct ClassifyAccuracy {
   double top1 = 0;  ///< the label is the first prediction
@@ -19,4 +22,5 @@ ClassifyAccuracy classify_accuracy(const torch::Tensor& ranked, const torch::Ten
 /// Ultralytics' classification table: "classes top1_acc top5_acc" and the `all` row ("%22s%11.3g%11.3g").
 std::string format_classify_table(const ClassifyAccuracy& accuracy);
 
-}  // namespace yolo::metrics
+}  // namespace metrics
+YOLO_END_NAMESPACE

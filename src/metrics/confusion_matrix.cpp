@@ -1,12 +1,14 @@
-#include "yolo/metrics/confusion_matrix.h"
+#include "metrics/confusion_matrix.h"
 
 #include <algorithm>
 #include <vector>
 
-#include "yolo/utils/boxes.h"
+#include "utils/boxes.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::metrics {
+YOLO_BEGIN_NAMESPACE
+namespace metrics {
 namespace {
 
 struct Match {
@@ -117,4 +119,5 @@ torch::Tensor ConfusionMatrix::false_positives() const {
   return (matrix_.sum(1) - matrix_.diagonal()).narrow(0, 0, nc_);
 }
 
-}  // namespace yolo::metrics
+}  // namespace metrics
+YOLO_END_NAMESPACE

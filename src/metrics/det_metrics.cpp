@@ -1,10 +1,12 @@
-#include "yolo/metrics/det_metrics.h"
+#include "metrics/det_metrics.h"
 
 #include "metrics/numpy_compat.h"
-#include "yolo/utils/boxes.h"
+#include "utils/boxes.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::metrics {
+YOLO_BEGIN_NAMESPACE
+namespace metrics {
 namespace {
 
 enum Field { kTp, kConf, kPredCls, kTargetCls, kTargetImg, kFieldCount };
@@ -163,4 +165,5 @@ DetectionMetrics DetectionStats::compute() const {
   return m;
 }
 
-}  // namespace yolo::metrics
+}  // namespace metrics
+YOLO_END_NAMESPACE

@@ -1,4 +1,4 @@
-#include "yolo/metrics/nms.h"
+#include "metrics/nms.h"
 
 #include <algorithm>
 #include <chrono>
@@ -6,11 +6,13 @@
 
 #include <ATen/record_function.h>
 
-#include "yolo/utils/boxes.h"
+#include "utils/boxes.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::metrics {
+YOLO_BEGIN_NAMESPACE
+namespace metrics {
 namespace {
 
 using torch::indexing::Slice;
@@ -190,4 +192,5 @@ torch::Tensor scale_boxes(ImageShape /*input_shape*/, const torch::Tensor& boxes
   return out;
 }
 
-}  // namespace yolo::metrics
+}  // namespace metrics
+YOLO_END_NAMESPACE

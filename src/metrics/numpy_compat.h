@@ -5,7 +5,10 @@
 #include <cstdint>
 #include <vector>
 
-namespace yolo::metrics::numpy {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace metrics::numpy {
 
 inline std::vector<double> linspace01(int64_t num) {
   std::vector<double> x(static_cast<size_t>(num));
@@ -57,4 +60,5 @@ inline double sum(const std::vector<double>& v) {
 
 inline double mean(const std::vector<double>& v) { return v.empty() ? 0.0 : sum(v) / static_cast<double>(v.size()); }
 
-}  // namespace yolo::metrics::numpy
+}  // namespace metrics::numpy
+YOLO_END_NAMESPACE

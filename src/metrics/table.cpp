@@ -1,8 +1,11 @@
-#include "yolo/metrics/table.h"
+#include "metrics/table.h"
 
 #include <cstdio>
 
-namespace yolo::metrics {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace metrics {
 namespace {
 
 // Ultralytics formats with Python's %-operator; snprintf gives the same digits for "%11.3g".
@@ -36,4 +39,5 @@ std::string format_metrics_table(const DetectionMetrics& metrics, const std::vec
   return out;
 }
 
-}  // namespace yolo::metrics
+}  // namespace metrics
+YOLO_END_NAMESPACE

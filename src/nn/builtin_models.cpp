@@ -5,8 +5,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include "yolo/nn/spec.h"
+#include "yolo/version.h"
 
-namespace yolo::nn {
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 namespace {
 
 // YOLOv8 detection: CSP-Darknet backbone with C2f blocks, PAN neck, decoupled anchor-free head.
@@ -171,4 +173,5 @@ std::optional<std::string> builtin_model_yaml(const std::string& file_name) {
   return std::string(it->second);
 }
 
-}  // namespace yolo::nn
+}  // namespace nn
+YOLO_END_NAMESPACE

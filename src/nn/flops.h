@@ -3,7 +3,10 @@
 // their work here; outside YoloModelImpl::info() no tally is active and reporting costs nothing.
 #include <torch/torch.h>
 
-namespace yolo::nn::detail {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace nn::detail {
 
 /// Operation counts by thop's rules, which Ultralytics uses.
 struct FlopTally {
@@ -39,4 +42,5 @@ inline void tally_adaptive_pool(const torch::Tensor& input, const torch::Tensor&
 /// Runs the children of a Sequential in turn, tallying plain Conv2d children.
 torch::Tensor forward_counted(torch::nn::SequentialImpl& sequential, torch::Tensor x);
 
-}  // namespace yolo::nn::detail
+}  // namespace nn::detail
+YOLO_END_NAMESPACE

@@ -10,8 +10,10 @@
 #include "nn/flops.h"
 #include "nn/registry.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::nn {
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 namespace {
 
 /// Ultralytics' depth gain: rows repeated more than once scale with the depth multiple
@@ -217,4 +219,5 @@ std::vector<std::string> YoloModelImpl::fixed_parameters() const {
   return {};
 }
 
-}  // namespace yolo::nn
+}  // namespace nn
+YOLO_END_NAMESPACE

@@ -4,10 +4,12 @@
 #include <numeric>
 
 #include "nn/flops.h"
-#include "yolo/utils/boxes.h"
+#include "utils/boxes.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::nn {
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 
 namespace detail {
 
@@ -361,4 +363,5 @@ torch::Tensor ClassifyImpl::forward(const std::vector<torch::Tensor>& xs) {
   return logits;
 }
 
-}  // namespace yolo::nn
+}  // namespace nn
+YOLO_END_NAMESPACE

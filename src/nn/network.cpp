@@ -6,8 +6,10 @@
 #include "nn/torchvision_network.h"
 #include "yolo/nn/model.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::nn {
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 namespace {
 
 void collect_state(const torch::nn::Module& module, const std::string& prefix, StateDict& out) {
@@ -113,4 +115,5 @@ Network fused_copy(NetworkImpl& model) {
   return copy;
 }
 
-}  // namespace yolo::nn
+}  // namespace nn
+YOLO_END_NAMESPACE

@@ -9,8 +9,10 @@
 
 #include "yolo/nn/modules.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::nn {
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 
 // ---- reading a row's arguments -------------------------------------------------------------
 namespace {
@@ -271,4 +273,5 @@ std::optional<ModuleEntry> find_module(const std::string& name) {
 }
 
 }  // namespace detail
-}  // namespace yolo::nn
+}  // namespace nn
+YOLO_END_NAMESPACE

@@ -4,8 +4,10 @@
 #include <string>
 
 #include "yolo/nn/registry.h"
+#include "yolo/version.h"
 
-namespace yolo::nn::detail {
+YOLO_BEGIN_NAMESPACE
+namespace nn::detail {
 
 struct ModuleEntry {
   LayerBuilder build;
@@ -15,4 +17,5 @@ struct ModuleEntry {
 /// The entry registered under `name`, or nullopt.
 std::optional<ModuleEntry> find_module(const std::string& name);
 
-}  // namespace yolo::nn::detail
+}  // namespace nn::detail
+YOLO_END_NAMESPACE

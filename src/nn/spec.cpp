@@ -9,13 +9,15 @@
 #include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
+#include "utils/suggest.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
-#include "yolo/utils/suggest.h"
+#include "yolo/version.h"
 
 namespace fs = std::filesystem;
 
-namespace yolo::nn {
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 namespace {
 
 /// "yolov8.yaml: layer 13 (head row 3)": where a row is, for error messages.
@@ -237,4 +239,5 @@ ModelSpec load_model_spec(const std::string& name_or_path, std::optional<int64_t
   return spec;
 }
 
-}  // namespace yolo::nn
+}  // namespace nn
+YOLO_END_NAMESPACE

@@ -7,11 +7,13 @@
 
 #include <fmt/ranges.h>
 
+#include "utils/suggest.h"
 #include "yolo/nn/model.h"
 #include "yolo/utils/error.h"
-#include "yolo/utils/suggest.h"
+#include "yolo/version.h"
 
-namespace yolo::nn {
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 namespace {
 
 std::string shape_text(const torch::Tensor& t) { return fmt::format("[{}]", fmt::join(t.sizes(), ", ")); }
@@ -453,4 +455,5 @@ void load_torchvision_state(TorchvisionClassifierImpl& model,
   for (auto& counter : absent_counters) counter.zero_();
 }
 
-}  // namespace yolo::nn
+}  // namespace nn
+YOLO_END_NAMESPACE

@@ -10,7 +10,10 @@
 
 #include <torch/torch.h>
 
-namespace yolo::nn {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 
 /// resnet18/34/50/101/152, resnext50_32x4d, resnext101_32x8d, resnext101_64x4d, wide_resnet50_2,
 /// wide_resnet101_2, densenet121/161/169/201: the names torchvision.models gives them.
@@ -81,4 +84,5 @@ int64_t torchvision_num_classes(const std::vector<std::pair<std::string, torch::
 void load_torchvision_state(TorchvisionClassifierImpl& model,
                             const std::vector<std::pair<std::string, torch::Tensor>>& state, const std::string& source);
 
-}  // namespace yolo::nn
+}  // namespace nn
+YOLO_END_NAMESPACE

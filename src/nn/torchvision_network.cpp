@@ -7,8 +7,10 @@
 #include "config/parse.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo::nn {
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 namespace {
 
 class TorchvisionNetworkImpl : public NetworkImpl {
@@ -128,4 +130,5 @@ void load_torchvision_weights(NetworkImpl& network, const StateDict& state, cons
   load_torchvision_state(torchvision->classifier(), state, source);
 }
 
-}  // namespace yolo::nn
+}  // namespace nn
+YOLO_END_NAMESPACE

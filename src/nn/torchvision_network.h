@@ -6,8 +6,10 @@
 
 #include "nn/torchvision.h"
 #include "yolo/nn/network.h"
+#include "yolo/version.h"
 
-namespace yolo::nn {
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 
 /// The torchvision classifier `options` describes, as a Network (task "classify").
 Network torchvision_network(const TorchvisionOptions& options);
@@ -23,4 +25,5 @@ void load_torchvision_weights(NetworkImpl& network, const StateDict& state, cons
 /// Whether `network` is one of these.
 bool is_torchvision_network(const NetworkImpl& network);
 
-}  // namespace yolo::nn
+}  // namespace nn
+YOLO_END_NAMESPACE

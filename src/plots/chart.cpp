@@ -9,8 +9,10 @@
 #include <fmt/format.h>
 
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::plots {
+YOLO_BEGIN_NAMESPACE
+namespace plots {
 namespace {
 
 constexpr int kFont = cv::FONT_HERSHEY_SIMPLEX;
@@ -361,4 +363,5 @@ void Axes::draw_legend() {
   }
 }
 
-}  // namespace yolo::plots
+}  // namespace plots
+YOLO_END_NAMESPACE

@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
-namespace yolo::plots {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace plots {
 
 /// Writes an image (format by extension); a failure is an error naming the path.
 void write_image(const std::string& path, const cv::Mat& image);
@@ -148,4 +151,5 @@ class Axes {
 void draw_polyline(cv::Mat& image, const std::vector<cv::Point2d>& points, const cv::Scalar& colour, int thickness,
                    LineStyle style);
 
-}  // namespace yolo::plots
+}  // namespace plots
+YOLO_END_NAMESPACE

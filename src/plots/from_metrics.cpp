@@ -3,13 +3,15 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "yolo/data/dataset.h"
-#include "yolo/data/loader.h"
-#include "yolo/metrics/ap.h"
-#include "yolo/metrics/confusion_matrix.h"
+#include "data/dataset.h"
+#include "data/loader.h"
+#include "metrics/ap.h"
+#include "metrics/confusion_matrix.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::plots {
+YOLO_BEGIN_NAMESPACE
+namespace plots {
 namespace {
 
 std::vector<double> to_vector(const torch::Tensor& t) {
@@ -100,4 +102,5 @@ std::vector<LabelBox> dataset_labels(const data::Dataset& dataset) {
   return boxes;
 }
 
-}  // namespace yolo::plots
+}  // namespace plots
+YOLO_END_NAMESPACE

@@ -6,18 +6,20 @@
 
 #include "plots/mosaic.h"
 #include "plots/plots.h"
+#include "yolo/version.h"
 
-namespace yolo::data {
+YOLO_BEGIN_NAMESPACE
+namespace data {
 struct Batch;
 class Dataset;
-}  // namespace yolo::data
+}  // namespace data
 
-namespace yolo::metrics {
+namespace metrics {
 struct ApPerClass;
 class ConfusionMatrix;
-}  // namespace yolo::metrics
+}  // namespace metrics
 
-namespace yolo::plots {
+namespace plots {
 
 /// Curves of ap_per_class's result; `names` are all class names by id (those with labels are picked).
 Curves curves_from(const metrics::ApPerClass& ap, const std::vector<std::string>& names);
@@ -30,4 +32,5 @@ std::vector<MosaicTile> batch_tiles(const data::Batch& batch, size_t max_tiles =
 /// labels.jpg's input: every box of a detection dataset; empty for any other dataset.
 std::vector<LabelBox> dataset_labels(const data::Dataset& dataset);
 
-}  // namespace yolo::plots
+}  // namespace plots
+YOLO_END_NAMESPACE

@@ -8,8 +8,10 @@
 
 #include "plots/chart.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::plots {
+YOLO_BEGIN_NAMESPACE
+namespace plots {
 namespace {
 
 std::string class_name(int cls, const std::vector<std::string>& names) {
@@ -102,4 +104,5 @@ void save_mosaic(const std::vector<MosaicTile>& tiles, const std::vector<std::st
   write_image(path, draw_mosaic(tiles, names, options));
 }
 
-}  // namespace yolo::plots
+}  // namespace plots
+YOLO_END_NAMESPACE

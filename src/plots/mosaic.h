@@ -7,7 +7,10 @@
 #include <utility>
 #include <vector>
 
-namespace yolo::plots {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace plots {
 
 /// A box in the pixels of its tile's image. conf < 0 marks a label; predictions show "name 0.87".
 struct TileBox {
@@ -37,4 +40,5 @@ cv::Mat draw_mosaic(const std::vector<MosaicTile>& tiles, const std::vector<std:
 void save_mosaic(const std::vector<MosaicTile>& tiles, const std::vector<std::string>& names, const std::string& path,
                  const MosaicOptions& options = {});
 
-}  // namespace yolo::plots
+}  // namespace plots
+YOLO_END_NAMESPACE

@@ -7,11 +7,13 @@
 
 #include <fmt/format.h>
 
+#include "metrics/ap.h"
 #include "plots/chart.h"
-#include "yolo/metrics/ap.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::plots {
+YOLO_BEGIN_NAMESPACE
+namespace plots {
 namespace {
 
 const cv::Scalar kBlue(255, 0, 0), kGrey(160, 160, 160), kBlack(0, 0, 0);
@@ -310,4 +312,5 @@ void plot_labels(const std::vector<LabelBox>& labels, const std::vector<std::str
   figure.save(path);
 }
 
-}  // namespace yolo::plots
+}  // namespace plots
+YOLO_END_NAMESPACE

@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "loggers/records.h"
+#include "yolo/version.h"
 
-namespace yolo::plots {
+YOLO_BEGIN_NAMESPACE
+namespace plots {
 
 /// Gaussian smoothing as scipy.ndimage.gaussian_filter1d (sigma in samples, reflected edges, radius 4 sigma),
 /// Ultralytics' dotted "smooth" line in results.png.
@@ -57,4 +59,5 @@ struct LabelBox {
 /// and of box sizes. 1600x1600.
 void plot_labels(const std::vector<LabelBox>& labels, const std::vector<std::string>& names, const std::string& path);
 
-}  // namespace yolo::plots
+}  // namespace plots
+YOLO_END_NAMESPACE

@@ -9,10 +9,12 @@
 
 #include "utils/json.h"
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
 namespace fs = std::filesystem;
 
-namespace yolo::plots {
+YOLO_BEGIN_NAMESPACE
+namespace plots {
 namespace {
 
 std::string json_list(const std::vector<double>& values, const char* format) {
@@ -134,4 +136,5 @@ std::vector<std::string> redraw_run_plots(const std::string& dir) {
   return written;
 }
 
-}  // namespace yolo::plots
+}  // namespace plots
+YOLO_END_NAMESPACE

@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "plots/plots.h"
+#include "yolo/version.h"
 
-namespace yolo::plots {
+YOLO_BEGIN_NAMESPACE
+namespace plots {
 
 struct ValidationState {
   std::string task = "detect";  ///< "detect" (curves and a confusion matrix with background) or "classify"
@@ -29,4 +31,5 @@ std::vector<std::string> plot_validation(const ValidationState& state, const std
 /// its file exists; neither is an error). Returns the files written.
 std::vector<std::string> redraw_run_plots(const std::string& dir);
 
-}  // namespace yolo::plots
+}  // namespace plots
+YOLO_END_NAMESPACE

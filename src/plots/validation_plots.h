@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "plots/val_state.h"
+#include "yolo/version.h"
 
-namespace yolo::plots {
+YOLO_BEGIN_NAMESPACE
+namespace plots {
 
 struct ValidationPlots {
   ValidationState state;
@@ -17,4 +19,5 @@ struct ValidationPlots {
   std::vector<std::pair<std::string, cv::Mat>> batches;
 };
 
-}  // namespace yolo::plots
+}  // namespace plots
+YOLO_END_NAMESPACE

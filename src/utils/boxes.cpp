@@ -1,6 +1,9 @@
-#include "yolo/utils/boxes.h"
+#include "utils/boxes.h"
 
-namespace yolo::boxes {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace boxes {
 
 using torch::indexing::Slice;
 
@@ -53,4 +56,5 @@ torch::Tensor bbox2dist(const torch::Tensor& anchor_points, const torch::Tensor&
   return torch::cat({anchor_points - x1y1, x2y2 - anchor_points}, -1).clamp_(0, reg_max - 0.01);
 }
 
-}  // namespace yolo::boxes
+}  // namespace boxes
+YOLO_END_NAMESPACE

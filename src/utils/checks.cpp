@@ -21,11 +21,11 @@
 #include <torch/csrc/distributed/c10d/NCCLUtils.hpp>
 #endif
 
-#include "yolo/engine/device.h"
-#include "yolo/utils/torch_compat.h"
+#include "engine/device.h"
+#include "utils/torch_compat.h"
 #include "yolo/version.h"
 
-namespace yolo {
+YOLO_BEGIN_NAMESPACE
 namespace {
 
 /// One `KEY=value` of the "Build settings: A=1, B=2, ..." line of at::show_config(); "" when absent.
@@ -172,4 +172,4 @@ std::string SystemChecks::to_string() const {
   return out;
 }
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

@@ -4,7 +4,9 @@
 
 #include <fmt/format.h>
 
-namespace yolo {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
 
 std::string json_quote(std::string_view text) {
   std::string out = "\"";
@@ -22,4 +24,4 @@ std::string json_quote(std::string_view text) {
 
 std::string json_number(double value) { return std::isfinite(value) ? fmt::format("{}", value) : "null"; }
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

@@ -4,7 +4,9 @@
 #include <string>
 #include <string_view>
 
-namespace yolo {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
 
 /// `text` as a JSON string literal, quotes included, with control characters escaped.
 std::string json_quote(std::string_view text);
@@ -13,4 +15,4 @@ std::string json_quote(std::string_view text);
 /// (JSON has no literal for them).
 std::string json_number(double value);
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

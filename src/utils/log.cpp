@@ -6,7 +6,9 @@
 
 #include <unistd.h>
 
-namespace yolo {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
 namespace {
 
 std::mutex sink_mutex;
@@ -70,4 +72,4 @@ void log_message(LogLevel level, std::string_view message) {
     default_sink(level, message);
 }
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

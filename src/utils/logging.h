@@ -5,8 +5,9 @@
 #include <fmt/format.h>
 
 #include "yolo/utils/log.h"
+#include "yolo/version.h"
 
-namespace yolo {
+YOLO_BEGIN_NAMESPACE
 
 template <typename... Args>
 void log_debug(fmt::format_string<Args...> f, Args&&... args) {
@@ -25,4 +26,4 @@ void log_error(fmt::format_string<Args...> f, Args&&... args) {
   log_message(LogLevel::Error, fmt::format(f, std::forward<Args>(args)...));
 }
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

@@ -1,4 +1,4 @@
-#include "yolo/utils/suggest.h"
+#include "utils/suggest.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-namespace yolo {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
 namespace {
 
 size_t edit_distance(const std::string& a, const std::string& b) {
@@ -50,4 +52,4 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
   return fmt::format(" Did you mean '{}'?", fmt::join(best, "', '"));
 }
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

@@ -4,9 +4,9 @@
 #include <limits>
 
 #include "catch.h"
-#include "yolo/engine/amp.h"
-#include "yolo/engine/checkpointing.h"
-#include "yolo/engine/device.h"
+#include "engine/amp.h"
+#include "engine/checkpointing.h"
+#include "engine/device.h"
 #include "yolo/utils/error.h"
 
 using yolo::engine::AutocastGuard;

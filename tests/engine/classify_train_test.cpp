@@ -13,10 +13,10 @@
 #include <ATen/record_function.h>
 
 #include "catch.h"
+#include "engine/checkpointing.h"
+#include "io/checkpoint.h"
 #include "nn/torchvision_network.h"
 #include "parity/reference_input.h"
-#include "yolo/engine/checkpointing.h"
-#include "yolo/io/checkpoint.h"
 #include "yolo/model.h"
 #include "yolo/nn/network.h"
 #include "yolo/utils/log.h"

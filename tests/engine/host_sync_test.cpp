@@ -10,10 +10,10 @@
 #include <yolo/yolo.h>
 
 #include "catch.h"
+#include "engine/device.h"
+#include "engine/ema.h"
+#include "engine/optimizer.h"
 #include "helpers/sync_counter.h"
-#include "yolo/engine/device.h"
-#include "yolo/engine/ema.h"
-#include "yolo/engine/optimizer.h"
 #include "yolo/nn/model.h"
 #include "yolo/nn/spec.h"
 

@@ -3,11 +3,11 @@
 #include <cstdlib>
 
 #include "catch.h"
+#include "engine/device.h"
+#include "engine/ema.h"
+#include "engine/optimizer.h"
+#include "engine/run_dir.h"
 #include "utils/cpus.h"
-#include "yolo/engine/device.h"
-#include "yolo/engine/ema.h"
-#include "yolo/engine/optimizer.h"
-#include "yolo/engine/run_dir.h"
 #include "yolo/utils/error.h"
 
 namespace {

@@ -7,7 +7,7 @@
 #include <set>
 
 #include "catch.h"
-#include "yolo/io/checkpoint.h"
+#include "io/checkpoint.h"
 #include "yolo/model.h"
 #include "yolo/utils/log.h"
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "catch.h"
-#include "yolo/io/checkpoint.h"
+#include "io/checkpoint.h"
 #include "yolo/model.h"
 
 namespace fs = std::filesystem;

@@ -13,8 +13,8 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "catch.h"
+#include "engine/validator.h"
 #include "export/export_fixtures.h"
-#include "yolo/engine/validator.h"
 #include "yolo/model.h"
 #include "yolo/nn/network.h"
 #include "yolo_build_config.h"

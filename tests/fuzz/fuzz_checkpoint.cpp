@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string>
 
-#include "yolo/io/checkpoint.h"
-#include "yolo/io/zip.h"
+#include "io/checkpoint.h"
+#include "io/zip.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 

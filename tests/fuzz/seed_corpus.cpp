@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "yolo/io/checkpoint.h"
-#include "yolo/io/zip.h"
+#include "io/checkpoint.h"
+#include "io/zip.h"
 
 namespace {
 

@@ -16,8 +16,8 @@
 #include <yolo/process.h>
 #include <yolo/yolo.h>
 
-#include "yolo/data/dataset_yaml.h"
-#include "yolo/engine/trainer.h"
+#include "data/dataset_yaml.h"
+#include "engine/trainer.h"
 #include "yolo/nn/model.h"
 
 int main(int argc, char** argv) {

@@ -10,7 +10,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "catch.h"
-#include "yolo/io/checkpoint.h"
+#include "io/checkpoint.h"
 #include "yolo/utils/error.h"
 
 namespace fs = std::filesystem;

@@ -4,7 +4,7 @@
 
 #include "catch.h"
 #include "io/crc.h"
-#include "yolo/io/zip.h"
+#include "io/zip.h"
 
 using yolo::io::crc32c;
 using yolo::io::masked_crc32c;

@@ -9,10 +9,10 @@
 
 #include "catch.h"
 #include "helpers/download_fixtures.h"
+#include "io/checkpoint.h"
 #include "io/download.h"
 #include "io/sha256.h"
 #include "io/weights.h"
-#include "yolo/io/checkpoint.h"
 
 namespace fs = std::filesystem;
 using Catch::Matchers::ContainsSubstring;

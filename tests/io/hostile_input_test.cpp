@@ -7,8 +7,8 @@
 #include <random>
 
 #include "catch.h"
-#include "yolo/io/checkpoint.h"
-#include "yolo/io/zip.h"
+#include "io/checkpoint.h"
+#include "io/zip.h"
 #include "yolo/utils/error.h"
 #include "yolo/utils/log.h"
 

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "catch.h"
+#include "io/checkpoint.h"
 #include "nn/torchvision.h"
-#include "yolo/io/checkpoint.h"
 #include "yolo/utils/error.h"
 
 using yolo::io::PickleValue;

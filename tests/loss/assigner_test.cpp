@@ -1,4 +1,4 @@
-#include "yolo/loss/assigner.h"
+#include "loss/assigner.h"
 
 #include "catch.h"
 #include "yolo/utils/error.h"

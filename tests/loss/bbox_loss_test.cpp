@@ -1,4 +1,4 @@
-#include "yolo/loss/bbox_loss.h"
+#include "loss/bbox_loss.h"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "yolo/loss/detection_loss.h"
+#include "loss/detection_loss.h"
 
 #include <fstream>
 #include <map>

@@ -1,4 +1,4 @@
-#include "yolo/loss/iou.h"
+#include "loss/iou.h"
 
 #include <cmath>
 

@@ -1,9 +1,9 @@
-#include "yolo/metrics/det_metrics.h"
+#include "metrics/det_metrics.h"
 
 #include <torch/torch.h>
 
 #include "catch.h"
-#include "yolo/metrics/confusion_matrix.h"
+#include "metrics/confusion_matrix.h"
 
 using namespace yolo::metrics;
 

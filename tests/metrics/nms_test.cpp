@@ -1,4 +1,4 @@
-#include "yolo/metrics/nms.h"
+#include "metrics/nms.h"
 
 #include <torch/torch.h>
 

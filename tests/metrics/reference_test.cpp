@@ -7,9 +7,9 @@
 #include <string>
 
 #include "catch.h"
+#include "metrics/det_metrics.h"
 #include "metrics/fixture.h"
-#include "yolo/metrics/det_metrics.h"
-#include "yolo/metrics/nms.h"
+#include "metrics/nms.h"
 
 using namespace yolo::metrics;
 using yolo::test::read_fixture;

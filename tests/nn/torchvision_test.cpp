@@ -15,9 +15,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include "catch.h"
+#include "io/checkpoint.h"
 #include "nn/torchvision.h"
 #include "parity/reference_input.h"
-#include "yolo/io/checkpoint.h"
 #include "yolo/nn/model.h"
 
 using yolo::nn::TorchvisionClassifier;

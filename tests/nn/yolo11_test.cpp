@@ -6,7 +6,7 @@
 #include <string>
 
 #include "catch.h"
-#include "yolo/io/checkpoint.h"
+#include "io/checkpoint.h"
 #include "yolo/nn/model.h"
 #include "yolo/utils/error.h"
 

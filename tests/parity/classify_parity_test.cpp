@@ -8,10 +8,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include "catch.h"
+#include "data/loader.h"
+#include "engine/checkpointing.h"
 #include "engine/run_options.h"
 #include "engine/task.h"
-#include "yolo/data/loader.h"
-#include "yolo/engine/checkpointing.h"
 #include "yolo/model.h"
 
 namespace fs = std::filesystem;

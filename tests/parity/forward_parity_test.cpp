@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "catch.h"
+#include "io/checkpoint.h"
 #include "reference_input.h"
-#include "yolo/io/checkpoint.h"
 #include "yolo/nn/model.h"
 
 namespace {

@@ -5,10 +5,10 @@
 #include <vector>
 
 #include "catch.h"
+#include "engine/amp.h"
+#include "io/checkpoint.h"
+#include "loss/detection_loss.h"
 #include "reference_input.h"
-#include "yolo/engine/amp.h"
-#include "yolo/io/checkpoint.h"
-#include "yolo/loss/detection_loss.h"
 #include "yolo/nn/model.h"
 #include "yolo/nn/spec.h"
 

@@ -1,12 +1,12 @@
 // Each augmentation's geometry: a filled rectangle of a unique colour is followed through the
 // transform, and the pixels' bounds must match the transformed label box.
-#include "yolo/data/augment.h"
+#include "data/augment.h"
 
 #include <filesystem>
 
 #include "catch.h"
+#include "data/dataset.h"
 #include "fixtures.h"
-#include "yolo/data/dataset.h"
 
 using namespace yolo::data;
 using yolo::test::colour_bounds;

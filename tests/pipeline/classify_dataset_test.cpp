@@ -5,8 +5,8 @@
 
 #include "catch.h"
 #include "data/classify_dataset.h"
+#include "data/loader.h"
 #include "fixtures.h"
-#include "yolo/data/loader.h"
 
 namespace fs = std::filesystem;
 using Catch::Matchers::ContainsSubstring;

@@ -9,9 +9,9 @@
 
 #include "catch.h"
 #include "data/dataset_download.h"
+#include "data/dataset_yaml.h"
 #include "fixtures.h"
 #include "helpers/download_fixtures.h"
-#include "yolo/data/dataset_yaml.h"
 #include "yolo/model.h"
 
 namespace fs = std::filesystem;

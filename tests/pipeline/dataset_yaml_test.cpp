@@ -1,4 +1,4 @@
-#include "yolo/data/dataset_yaml.h"
+#include "data/dataset_yaml.h"
 
 #include <filesystem>
 

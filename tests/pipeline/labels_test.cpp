@@ -1,11 +1,11 @@
-#include "yolo/data/labels.h"
+#include "data/labels.h"
 
 #include <filesystem>
 #include <fstream>
 
 #include "catch.h"
+#include "data/dataset.h"
 #include "fixtures.h"
-#include "yolo/data/dataset.h"
 #include "yolo/utils/error.h"
 
 using Catch::Matchers::ContainsSubstring;

@@ -1,12 +1,12 @@
-#include "yolo/data/loader.h"
+#include "data/loader.h"
 
 #include <filesystem>
 #include <set>
 
 #include "catch.h"
+#include "data/dataset.h"
+#include "data/preview.h"
 #include "fixtures.h"
-#include "yolo/data/dataset.h"
-#include "yolo/data/preview.h"
 #include "yolo/utils/error.h"
 
 using Catch::Matchers::ContainsSubstring;

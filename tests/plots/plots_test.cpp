@@ -12,14 +12,14 @@
 #include <unistd.h>
 
 #include "catch.h"
+#include "metrics/ap.h"
+#include "metrics/confusion_matrix.h"
 #include "metrics/fixture.h"
 #include "plots/chart.h"
 #include "plots/from_metrics.h"
 #include "plots/mosaic.h"
 #include "plots/plots.h"
 #include "plots/val_state.h"
-#include "yolo/metrics/ap.h"
-#include "yolo/metrics/confusion_matrix.h"
 
 namespace fs = std::filesystem;
 using namespace yolo::plots;

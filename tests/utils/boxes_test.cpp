@@ -1,5 +1,5 @@
 #include "catch.h"
-#include "yolo/utils/boxes.h"
+#include "utils/boxes.h"
 
 TEST_CASE("xywh and xyxy convert into each other", "[utils][boxes]") {
   auto xywh = torch::tensor({{10.f, 20.f, 4.f, 6.f}});

@@ -12,8 +12,8 @@
 #include <torch/torch.h>
 
 #include "catch.h"
-#include "yolo/engine/device.h"
-#include "yolo/utils/torch_compat.h"
+#include "engine/device.h"
+#include "utils/torch_compat.h"
 #include "yolo/version.h"
 
 using Catch::Matchers::ContainsSubstring;

@@ -1,5 +1,5 @@
 #include "catch.h"
-#include "yolo/utils/suggest.h"
+#include "utils/suggest.h"
 
 TEST_CASE("did_you_mean finds near misses and stays quiet otherwise", "[utils]") {
   const std::vector<std::string> keys{"epochs", "imgsz", "lr0", "lrf", "batch", "data"};

@@ -12,8 +12,9 @@
 #include <vector>
 
 #include "yolo/config/arg_table.h"
+#include "yolo/version.h"
 
-namespace yolo {
+YOLO_BEGIN_NAMESPACE
 
 /// A key's value as Python holds it: None, bool, int, float, str or a list of ints. Checkpoints store
 /// arguments in this form.
@@ -105,4 +106,4 @@ using PredictArgs = TrainArgs;
 /// holds export's own defaults (batch 1, the training imgsz), as Ultralytics' Model.export.
 using ExportArgs = TrainArgs;
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

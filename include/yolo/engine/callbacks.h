@@ -9,8 +9,9 @@
 #include <vector>
 
 #include "yolo/engine/results.h"
+#include "yolo/version.h"
 
-namespace yolo {
+YOLO_BEGIN_NAMESPACE
 
 namespace data {
 struct Batch;
@@ -74,4 +75,4 @@ class Callbacks {
   std::map<std::string, std::vector<TrainCallback>> callbacks_;
 };
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

@@ -6,7 +6,9 @@
 #include <utility>
 #include <vector>
 
-namespace yolo {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
 
 namespace plots {
 struct ValidationPlots;
@@ -87,4 +89,4 @@ struct Prediction {
   std::string error;  ///< non-empty when this source could not be read; the rest of the batch still runs
 };
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

@@ -11,8 +11,10 @@
 #include "yolo/nn/modules.h"
 #include "yolo/nn/network.h"
 #include "yolo/nn/spec.h"
+#include "yolo/version.h"
 
-namespace yolo::nn {
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 
 class YoloModelImpl : public NetworkImpl {
  public:
@@ -66,4 +68,5 @@ class YoloModelImpl : public NetworkImpl {
 };
 TORCH_MODULE(YoloModel);
 
-}  // namespace yolo::nn
+}  // namespace nn
+YOLO_END_NAMESPACE

@@ -10,7 +10,10 @@
 
 #include <torch/torch.h>
 
-namespace yolo::nn {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 
 /// "Same" padding for a kernel `k` with dilation `d`, as Ultralytics' autopad.
 int64_t autopad(int64_t k, std::optional<int64_t> padding = std::nullopt, int64_t dilation = 1);
@@ -247,4 +250,5 @@ class ClassifyImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Classify);
 
-}  // namespace yolo::nn
+}  // namespace nn
+YOLO_END_NAMESPACE

@@ -12,7 +12,10 @@
 
 #include <torch/torch.h>
 
-namespace yolo::nn {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 
 /// Size figures as Ultralytics' model summary prints them.
 struct ModelInfo {
@@ -125,4 +128,5 @@ void use_channels_last(torch::nn::Module& model);
 /// Ultralytics' predict and standalone val run). The original is left as it is.
 Network fused_copy(NetworkImpl& model);
 
-}  // namespace yolo::nn
+}  // namespace nn
+YOLO_END_NAMESPACE

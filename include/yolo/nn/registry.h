@@ -21,8 +21,10 @@
 #include <torch/torch.h>
 
 #include "yolo/nn/spec.h"
+#include "yolo/version.h"
 
-namespace yolo::nn {
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 
 /// What a builder sees of one row: the model's spec, the row, the channels of the layers it reads.
 /// The argument readers throw yolo::Error naming the YAML, the row and the argument when an
@@ -89,4 +91,5 @@ bool is_registered(const std::string& name);
 /// Ultralytics' make_divisible: the smallest multiple of `divisor` not below x.
 int64_t make_divisible(double x, int64_t divisor);
 
-}  // namespace yolo::nn
+}  // namespace nn
+YOLO_END_NAMESPACE

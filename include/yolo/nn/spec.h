@@ -7,7 +7,10 @@
 #include <variant>
 #include <vector>
 
-namespace yolo::nn {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
+namespace nn {
 
 /// One argument of a layer row: None, a bool, an int, a float, a string ("nearest") or a list of ints.
 /// The name `nc` in a row is resolved to the model's class count when the spec is parsed.
@@ -62,4 +65,5 @@ std::optional<std::string> builtin_model_yaml(const std::string& file_name);
 /// yolo::nn::register_module (yolo/nn/registry.h).
 std::vector<std::string> registered_modules();
 
-}  // namespace yolo::nn
+}  // namespace nn
+YOLO_END_NAMESPACE

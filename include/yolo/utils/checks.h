@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
-namespace yolo {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
 
 /// One CUDA GPU as the CUDA runtime sees it (CUDA_VISIBLE_DEVICES applies).
 struct GpuInfo {
@@ -42,4 +44,4 @@ struct SystemChecks {
 /// Collects the facts above; cheap (no model, no tensors) and never throws for a missing component.
 SystemChecks checks();
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

@@ -3,7 +3,9 @@
 #include <stdexcept>
 #include <string>
 
-namespace yolo {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
 
 /// Every failure the library reports: the message says what was expected and, where it
 /// applies, which file, line or key was at fault and what to do about it.
@@ -12,7 +14,7 @@ class Error : public std::runtime_error {
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
-}  // namespace yolo
+YOLO_END_NAMESPACE
 
 // The library's own code (built with YOLOCPP_INTERNAL) also gets the check macros here, which need fmt;
 // an installed program sees only yolo::Error. (Transitional: once internal headers move out of include/,

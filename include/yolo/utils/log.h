@@ -5,7 +5,9 @@
 #include <string>
 #include <string_view>
 
-namespace yolo {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
 
 /// Progress messages are live status lines (a training progress bar): a sink may redraw them in
 /// place; one that ends with '\n' is final and should be kept, as in a non-terminal log.
@@ -27,7 +29,7 @@ void log_progress(std::string_view line, bool final);
 void set_log_interactive(bool interactive);
 bool log_interactive();
 
-}  // namespace yolo
+YOLO_END_NAMESPACE
 
 // The library's own code (built with YOLOCPP_INTERNAL) also gets the fmt-formatting log functions here
 // (log_info, log_warning...); an installed program sees only the sink. (Transitional, as in error.h.)

@@ -7,13 +7,15 @@
 #include <fmt/ranges.h>
 
 #include "nn/torchvision.h"
+#include "utils/boxes.h"
+#include "utils/torch_compat.h"
 #include "yolo/nn/model.h"
 #include "yolo/nn/modules.h"
-#include "yolo/utils/boxes.h"
 #include "yolo/utils/error.h"
-#include "yolo/utils/torch_compat.h"
+#include "yolo/version.h"
 
-namespace yolo::exporter {
+YOLO_BEGIN_NAMESPACE
+namespace exporter {
 namespace {
 
 const std::string& single_input(const Inputs& x, const torch::nn::Module& module) {
@@ -535,4 +537,5 @@ std::vector<std::string> exportable_modules() {
   return names;
 }
 
-}  // namespace yolo::exporter
+}  // namespace exporter
+YOLO_END_NAMESPACE

@@ -11,8 +11,10 @@
 #include <torch/torch.h>
 
 #include "export/onnx/graph.h"
+#include "yolo/version.h"
 
-namespace yolo::exporter {
+YOLO_BEGIN_NAMESPACE
+namespace exporter {
 
 using Inputs = std::vector<std::string>;
 /// Writes `module` applied to the values `inputs`; returns the name of its output value.
@@ -29,4 +31,5 @@ std::string emit_child(Graph& graph, const std::string& name, const torch::nn::M
 /// Class names of the modules that can be exported, for error messages.
 std::vector<std::string> exportable_modules();
 
-}  // namespace yolo::exporter
+}  // namespace exporter
+YOLO_END_NAMESPACE

@@ -6,8 +6,10 @@
 #include <fmt/ranges.h>
 
 #include "yolo/utils/error.h"
+#include "yolo/version.h"
 
-namespace yolo::exporter {
+YOLO_BEGIN_NAMESPACE
+namespace exporter {
 
 Attribute::Attribute(const std::string& name, int64_t value) {
   proto_.set_name(name);
@@ -121,4 +123,5 @@ std::string Graph::scalar_int(int64_t value) {
   return initializer(unique(fmt::format("const_int_{}", value)), torch::tensor(value, torch::kLong));
 }
 
-}  // namespace yolo::exporter
+}  // namespace exporter
+YOLO_END_NAMESPACE

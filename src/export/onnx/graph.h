@@ -12,8 +12,10 @@
 
 #include "export/onnx/libonnx.h"
 #include "export/onnx_export.h"
+#include "yolo/version.h"
 
-namespace yolo::exporter {
+YOLO_BEGIN_NAMESPACE
+namespace exporter {
 
 /// One node attribute, written as ONNX stores it (INT, FLOAT, INTS or STRING).
 class Attribute {
@@ -91,4 +93,5 @@ class ScopedName {
 /// The ONNX element type of a LibTorch dtype (FLOAT, FLOAT16, INT64).
 int32_t onnx_element_type(torch::ScalarType type);
 
-}  // namespace yolo::exporter
+}  // namespace exporter
+YOLO_END_NAMESPACE

@@ -11,7 +11,8 @@
 #include "yolo/utils/error.h"
 #include "yolo/version.h"
 
-namespace yolo::exporter {
+YOLO_BEGIN_NAMESPACE
+namespace exporter {
 namespace {
 
 namespace fs = std::filesystem;
@@ -148,4 +149,5 @@ void check_onnx_file(const std::string& path) {
   check_model(proto, path);
 }
 
-}  // namespace yolo::exporter
+}  // namespace exporter
+YOLO_END_NAMESPACE
