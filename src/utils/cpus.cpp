@@ -11,7 +11,9 @@
 #include <thread>
 #include <utility>
 
-namespace yolo {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
 
 int64_t usable_cpus() {
 #ifdef __linux__
@@ -41,4 +43,4 @@ int64_t usable_cores() {
 #endif
 }
 
-}  // namespace yolo
+YOLO_END_NAMESPACE

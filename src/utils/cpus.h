@@ -2,7 +2,9 @@
 // How many CPUs this process may use, for sizing thread pools.
 #include <cstdint>
 
-namespace yolo {
+#include "yolo/version.h"
+
+YOLO_BEGIN_NAMESPACE
 
 /// The CPUs in this process's affinity mask (a container's cpuset or taskset's limit; the machine's count where
 /// the mask cannot be read), at least 1.
@@ -12,4 +14,4 @@ int64_t usable_cpus();
 /// gain nothing from a core's second hardware thread.
 int64_t usable_cores();
 
-}  // namespace yolo
+YOLO_END_NAMESPACE
