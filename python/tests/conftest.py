@@ -1,6 +1,11 @@
+import os
 import pathlib
 
 import pytest
+
+# One LibTorch thread per test process, as under ctest (tests/CMakeLists.txt): choosing the CPU would otherwise
+# give LibTorch every core, and tiny tensors on two threads crawl when another job shares the machine.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import yolo
 
