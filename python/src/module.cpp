@@ -35,11 +35,8 @@ void route_log_to_python() {
       auto stream = py::module_::import("sys").attr(warning ? "stderr" : "stdout");
       stream.attr("write")(text);
       if (level == yolo::LogLevel::Progress) stream.attr("flush")();
-    } catch (py::error_already_set& e) {
-      // Ctrl-C pressed while Python ran this write raises KeyboardInterrupt here, where nobody would see it:
-      // put it back, so that the training loop's check between batches (PyModel) stops the run.
-      if (e.matches(PyExc_KeyboardInterrupt)) PyErr_SetInterrupt();
-      // Otherwise the interpreter is shutting down: nothing sensible to print to.
+    } catch (const py::error_already_set&) {
+      // Interpreter shutting down: nothing sensible to print to.
     }
   });
 }
