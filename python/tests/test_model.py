@@ -123,8 +123,9 @@ yolo.Model("yolov8n.yaml").train(data={str(data_dir / "fdet" / "data.yaml")!r}, 
     except subprocess.TimeoutExpired:
         child.kill()
         raise AssertionError("training did not stop within 60 s of Ctrl-C")
-    assert child.returncode != 0
-    assert "KeyboardInterrupt" in err and "last.pt" in err
+    # The child's stderr in the message: this test has failed under load with the signal apparently unseen.
+    assert child.returncode != 0, err[-3000:]
+    assert "KeyboardInterrupt" in err and "last.pt" in err, err[-3000:]
     model = yolo.Model(str(last))
     assert len(model.names) == 10
 
